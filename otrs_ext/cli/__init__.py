@@ -1,0 +1,48 @@
+"""The ``otrs-ext`` command line: one module per command group, each only translating to services."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import OtrsExtError
+from ..logs import configure_logging
+from ..settings import Settings
+from . import db, demo, doctor, search, seed
+
+
+class _Group(click.Group):
+    """Prints an otrs-ext error as one readable message instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except OtrsExtError as exc:
+            click.secho(f"error: {exc.message}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="otrs-ext")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """otrs-ext: a fast, modern layer beside an existing OTRS / Znuny / OTOBO helpdesk."""
+    ctx.obj = _SettingsLoader()
+
+
+class _SettingsLoader:
+    """Settings are loaded on first use, so commands that need none (``search config``) work anywhere."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+
+    def __call__(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.load()
+            configure_logging(self._settings.log_level, self._settings.log_json)
+        return self._settings
+
+
+for module in (db, demo, doctor, search, seed):
+    main.add_command(module.command)

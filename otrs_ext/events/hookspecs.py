@@ -1,0 +1,45 @@
+"""The contract between the event pipeline and its handler plugins.
+
+A handler is a module or object implementing any of these hooks with ``@hookimpl``; it may declare only
+the arguments it needs. Hooks are called once per domain event, must be idempotent by ``event.event_id``
+(a crash replays events since the last checkpoint) and must only write to otrs-ext's own stores, sending
+slow or external work to Celery.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "otrs_ext"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def on_ticket_created(event, services):  # noqa: ANN001, ANN201 - pluggy specs are signatures only
+    """A ticket and its first history row exist."""
+
+
+@hookspec
+def on_article_created(event, services):  # noqa: ANN001, ANN201
+    """An article with its MIME data and attachments exists."""
+
+
+@hookspec
+def on_ticket_changed(event, services):  # noqa: ANN001, ANN201
+    """Ticket columns changed (queue, lock, owner, state, ...); ``event`` carries before and after."""
+
+
+@hookspec
+def on_dynamic_field_changed(event, services):  # noqa: ANN001, ANN201
+    """A dynamic field value of a ticket or article changed."""
+
+
+@hookspec
+def on_ticket_merged(event, services):  # noqa: ANN001, ANN201
+    """A ticket was merged into another."""
+
+
+@hookspec
+def on_ticket_deleted(event, services):  # noqa: ANN001, ANN201
+    """A ticket and its articles were deleted."""

@@ -1,0 +1,44 @@
+"""The handler plugin manager: handlers are chosen by name in settings and registered at start.
+
+Built-in handlers are listed in ``BUILTIN_HANDLERS``; third-party packages add theirs through the
+``otrs_ext.handlers`` entry point group. An unknown name fails at start, never at the first event.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+
+import pluggy
+
+from .errors import ConfigurationError
+from .events import hookspecs
+
+# handler name -> module implementing hooks of otrs_ext.events.hookspecs
+BUILTIN_HANDLERS: dict[str, str] = {}
+
+
+def available_handlers() -> dict[str, str]:
+    found = dict(BUILTIN_HANDLERS)
+    for ep in entry_points(group="otrs_ext.handlers"):
+        found.setdefault(ep.name, ep.value)
+    return found
+
+
+def make_plugin_manager(handler_names: Sequence[str]) -> pluggy.PluginManager:
+    """A plugin manager with the hook specs and the named handlers registered and validated."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    known = available_handlers()
+    unknown = [n for n in handler_names if n not in known]
+    if unknown:
+        raise ConfigurationError(
+            f"OTRS_EXT_HANDLERS names unknown handlers {', '.join(unknown)}; "
+            f"available: {', '.join(sorted(known)) or 'none'}"
+        )
+    for name in handler_names:
+        manager.register(importlib.import_module(known[name]), name=name)
+    # A hook implementation with a misspelled name would otherwise be silently never called.
+    manager.check_pending()
+    return manager

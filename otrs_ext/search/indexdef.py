@@ -1,0 +1,148 @@
+"""The ``articles`` real-time search index, as data, and the searchd config that serves it.
+
+One document per OTRS article (document id = ``article.id``), carrying a copy of the ticket fields that
+searches filter or sort on, so a search never has to join back to MariaDB before paging.
+
+Text settings, and why (all measured against Sphinx 2.2.11, see shared/reference/COMPONENTS.md §2):
+
+``dict = keywords``
+    Needed for prefix/infix wildcards on an RT index without bloating it with every substring.
+``morphology = stem_enru``
+    Helpdesk mail is Russian and English; ``серверов``/``сервер`` and ``servers``/``server`` must match.
+    (Lemmatizers would be better but need ``ru.pak`` dictionaries Debian does not ship.)
+``min_word_len = 1``
+    Fragments of ticket numbers, single-letter product codes and ``C`` must be searchable.
+``min_infix_len = 3``
+    Enables ``*xampl*`` / ``*reg.ru`` searches; 3 keeps the keyword dictionary small.
+``index_exact_words = 1``
+    Keeps the unstemmed form too, so ``=серверов`` finds exactly that word form despite stemming.
+``charset_table``
+    Latin, digits, ``_`` and Cyrillic, with ``Ё``/``ё`` folded to ``е`` (people type ``елка`` for ``ёлка``).
+    Written out because Sphinx 2.2 does not know the ``non_cjk`` alias.
+``blend_chars`` / ``blend_mode``
+    ``.``, ``@``, ``-``, ``+`` are indexed both as part of a whole token (``support@reg.ru``) and as
+    separators (``support``, ``reg``, ``ru``), in every trimmed variant; ``skip_pure`` drops tokens that are
+    only blend chars (``--``, ``...``). The query layer searches a domain as the phrase ``"reg ru"``, which
+    then matches e-mails, subdomains and URLs alike.
+``expand_keywords = 0``
+    Ranking stays predictable; the query layer adds wildcards itself where it wants them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+INDEX_NAME = "articles"
+
+#: Full-text fields (``rt_field``). In Sphinx 2.2 RT indexes their text is not stored: keep text in MariaDB.
+FIELDS: tuple[str, ...] = ("subject", "body", "a_from", "a_to", "a_cc", "attachment_names", "tn", "title")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A filterable/sortable column: ``kind`` is the suffix of the ``rt_attr_*`` directive."""
+
+    name: str
+    kind: str  # uint | bigint | timestamp | string | multi
+    doc: str = ""
+
+
+#: Attributes in declaration order (``DESCRIBE articles`` lists them grouped by type instead).
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute("ticket_id", "bigint"),
+    Attribute("article_id", "bigint", "also the document id; kept as an attribute for SELECT lists"),
+    Attribute("queue_id", "uint"),
+    Attribute("state_id", "uint"),
+    Attribute("state_type_id", "uint", "open/closed/... without a lookup per state"),
+    Attribute("lock_id", "uint"),
+    Attribute("owner_id", "uint"),
+    Attribute("responsible_id", "uint"),
+    Attribute("priority_id", "uint"),
+    Attribute("sender_type_id", "uint"),
+    Attribute("channel_id", "uint"),
+    Attribute("visible_for_customer", "uint", "0/1; uint rather than bool so Sphinx and Manticore agree"),
+    Attribute("ticket_created", "timestamp"),
+    Attribute("ticket_changed", "timestamp"),
+    Attribute("article_created", "timestamp"),
+    Attribute("customer_id", "string", "returned in results; filter on customer_id_crc instead"),
+    Attribute("customer_user_id", "string", "returned in results; filter on customer_user_crc instead"),
+    Attribute("tag_ids", "multi", "MVA of tag ids"),
+    Attribute("customer_id_crc", "uint", "CRC32 of customer_id: Sphinx 2.2 cannot filter on strings fast"),
+    Attribute("customer_user_crc", "uint", "CRC32 of customer_user_id, same reason"),
+)
+
+#: Every column of the index in order, starting with ``id``. REPLACE overwrites the whole document and
+#: zeroes any column it omits, so writers should always send all of these.
+COLUMNS: tuple[str, ...] = ("id", *FIELDS, *(attribute.name for attribute in ATTRIBUTES))
+
+CHARSET_TABLE = (
+    "0..9, A..Z->a..z, _, a..z, "
+    "U+410..U+42F->U+430..U+44F, U+430..U+44F, "  # А..Я -> а..я, а..я
+    "U+401->U+435, U+451->U+435"  # Ё, ё -> е
+)
+
+#: Text-processing settings shared by both flavours (the module docstring says why each is set).
+TEXT_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("dict", "keywords"),
+    ("morphology", "stem_enru"),
+    ("min_word_len", "1"),
+    ("min_infix_len", "3"),
+    ("index_exact_words", "1"),
+    ("expand_keywords", "0"),
+    ("charset_table", CHARSET_TABLE),
+    ("blend_chars", "., @, -, +"),
+    ("blend_mode", "trim_none, trim_head, trim_tail, trim_both, skip_pure"),
+)
+
+FLAVOURS = ("sphinx2", "manticore")
+
+
+def render_config(*, base_dir: Path, port: int, flavour: str = "sphinx2", mem_limit: str = "256M") -> str:
+    """Return a complete searchd config (index + searchd sections) with all state under ``base_dir``.
+
+    ``flavour="sphinx2"`` targets Sphinx 2.2.11 (tested); ``"manticore"`` targets Manticore Search in plain
+    (config-file) mode, which keeps the same ``index``/``rt_*`` syntax but speaks ``:mysql`` in ``listen``
+    and has dropped the ``workers`` and ``read_timeout`` settings. ``mem_limit`` is the RT RAM chunk size.
+    """
+    if flavour not in FLAVOURS:
+        raise ValueError(f"unknown searchd flavour {flavour!r}; use one of {', '.join(FLAVOURS)}")
+    base = Path(base_dir)
+    index_lines = [
+        ("type", "rt"),
+        ("path", str(base / "data" / INDEX_NAME)),
+        ("rt_mem_limit", mem_limit),
+        *(("rt_field", name) for name in FIELDS),
+        *((f"rt_attr_{attribute.kind}", attribute.name) for attribute in ATTRIBUTES),
+        *TEXT_SETTINGS,
+    ]
+    searchd_lines = [
+        ("listen", f"127.0.0.1:{port}:{'mysql41' if flavour == 'sphinx2' else 'mysql'}"),
+        ("log", str(base / "log" / "searchd.log")),
+        ("query_log", str(base / "log" / "query.log")),
+        ("pid_file", str(base / "searchd.pid")),
+        # RT writes go to this binlog first and are replayed after a crash
+        ("binlog_path", str(base / "binlog")),
+        ("max_packet_size", "32M"),
+    ]
+    if flavour == "sphinx2":
+        # 2.2 defaults are fine too, but spelled out: threads is the only mode RT indexes support well
+        searchd_lines += [("workers", "threads"), ("read_timeout", "5")]
+    return (
+        f"# generated by otrs_ext.search.indexdef (flavour {flavour}); edits are overwritten\n"
+        + _section(f"index {INDEX_NAME}", index_lines)
+        + "\n"
+        + _section("searchd", searchd_lines)
+    )
+
+
+def state_dirs(base_dir: Path) -> tuple[Path, ...]:
+    """Directories ``render_config`` points searchd at; they must exist before searchd starts."""
+    base = Path(base_dir)
+    return (base / "data", base / "log", base / "binlog")
+
+
+def _section(header: str, lines: list[tuple[str, str]]) -> str:
+    width = max(len(key) for key, _ in lines)
+    body = "".join(f"    {key.ljust(width)} = {value}\n" for key, value in lines)
+    return f"{header}\n{{\n{body}}}\n"

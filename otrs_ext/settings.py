@@ -1,0 +1,186 @@
+"""The one settings object of otrs-ext.
+
+Values come from (highest first) ``OTRS_EXT_*`` environment variables, the TOML file named by
+``OTRS_EXT_CONFIG`` (flat keys, the lower-case field names), and the defaults below. They are validated once,
+all at the same time, so an operator sees every wrong value in one message together with how to fix it.
+Tests build ``Settings(...)`` directly.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError
+
+ENV_PREFIX = "OTRS_EXT_"
+TICKET_NUMBER_GENERATORS = ("DateChecksum", "AutoIncrement", "Date", "Random")
+OTRS_GENERATIONS = ("auto", "otrs5", "otrs6", "znuny6", "znuny7", "znuny71", "otobo10", "otobo11")
+
+
+def _setting(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "parse": parse})
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
+
+
+def _parse_names(raw: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
+def _parse_optional_path(raw: str) -> Path | None:
+    return Path(raw).expanduser() if raw.strip() else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting otrs-ext reads. Field name ``x`` is set by env ``OTRS_EXT_X`` or TOML key ``x``."""
+
+    db_url: str = _setting(
+        "mysql+pymysql://otrs:otrs@127.0.0.1:3306/otrs?charset=utf8mb4",
+        "SQLAlchemy URL of the OTRS database, e.g. mysql+pymysql://otrs:secret@db:3306/otrs?charset=utf8mb4",
+    )
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis URL, e.g. redis://127.0.0.1:6379/0")
+    search_url: str = _setting(
+        "mysql://127.0.0.1:9306", "SphinxQL address of searchd or Manticore, e.g. mysql://127.0.0.1:9306"
+    )
+    own_schema: str | None = _setting(
+        None,
+        "database (MySQL schema) for otrs-ext's own tables; empty = the OTRS database itself",
+        lambda raw: raw.strip() or None,
+    )
+    otrs_version: str = _setting(
+        "auto", "schema generation of the OTRS database: auto (detect) or one of " + ", ".join(OTRS_GENERATIONS[1:])
+    )
+    otrs_home: Path | None = _setting(
+        None, "path of the OTRS installation (/opt/otrs, /opt/znuny), for its file cache and FS storage",
+        _parse_optional_path,
+    )
+    otrs_cache: str = _setting("file", "OTRS cache backend to invalidate: file, or a redis://... URL")
+    otrs_base_url: str = _setting("http://localhost/otrs/", "base URL of the OTRS web UI, for links")
+    otrs_timezone: str = _setting("UTC", "OTRSTimeZone of the OTRS installation")
+    system_id: str = _setting("10", "OTRS SystemID (SysConfig SystemID), one or two digits")
+    ticket_number_generator: str = _setting(
+        "DateChecksum", "OTRS Ticket::NumberGenerator: " + ", ".join(TICKET_NUMBER_GENERATORS)
+    )
+    handlers: tuple[str, ...] = _setting(
+        (), "comma-separated event handler plugins to run in the tailer", _parse_names
+    )
+    log_level: str = _setting("INFO", "log level: DEBUG, INFO, WARNING, ERROR")
+    log_json: bool = _setting(True, "structured JSON log lines (true) or plain text (false)", _parse_bool)
+
+    def validate(self) -> Settings:
+        """Check every value; raise one ConfigurationError listing all problems and their fixes."""
+        _raise_if(self.problems())
+        return self
+
+    def problems(self) -> list[str]:
+        """One line per wrong value: the variable, the value and how to fix it."""
+        problems: list[str] = []
+
+        def bad(name: str, message: str) -> None:
+            value = getattr(self, name)
+            problems.append(f"{ENV_PREFIX}{name.upper()} = {value!r}: {message}")
+
+        db = urlsplit(self.db_url)
+        if not db.scheme.startswith("mysql") and not db.scheme.startswith("mariadb"):
+            bad("db_url", "must be a MySQL/MariaDB SQLAlchemy URL such as mysql+pymysql://otrs:secret@db:3306/otrs")
+        elif not db.path.strip("/"):
+            bad("db_url", "names no database; append it: mysql+pymysql://user:pw@host:3306/otrs")
+        if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            bad("redis_url", "must start with redis://, rediss:// or unix://, e.g. redis://127.0.0.1:6379/0")
+        search = urlsplit(self.search_url)
+        if search.scheme != "mysql" or not search.hostname or not search.port:
+            bad("search_url", "must be mysql://HOST:PORT, the SphinxQL listener of searchd/Manticore")
+        if self.otrs_version not in OTRS_GENERATIONS:
+            bad("otrs_version", "use one of " + ", ".join(OTRS_GENERATIONS))
+        if self.otrs_cache != "file" and urlsplit(self.otrs_cache).scheme not in ("redis", "rediss"):
+            bad("otrs_cache", "use file, or a redis://host:port/db URL")
+        if not (self.system_id.isdigit() and 1 <= len(self.system_id) <= 2):
+            bad("system_id", "must be the one- or two-digit OTRS SystemID (SysConfig -> Core -> SystemID)")
+        if self.ticket_number_generator not in TICKET_NUMBER_GENERATORS:
+            bad("ticket_number_generator", "use one of " + ", ".join(TICKET_NUMBER_GENERATORS))
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            bad("log_level", "use DEBUG, INFO, WARNING or ERROR")
+        return problems
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read defaults, then the TOML file, then the environment, then ``overrides``; validate once."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        known = {f.name: f for f in fields(cls)}
+        config_path = env.get(ENV_PREFIX + "CONFIG")
+        if config_path:
+            path = Path(config_path).expanduser()
+            try:
+                document = tomllib.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise ConfigurationError(
+                    f"{ENV_PREFIX}CONFIG = {config_path!r}: no such file; create it or unset the variable"
+                ) from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigurationError(f"{ENV_PREFIX}CONFIG = {config_path!r}: not valid TOML: {exc}") from None
+            for key, value in document.items():
+                if key not in known:
+                    problems.append(f"{path}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+                    continue
+                values[key] = _coerce(known[key], value, f"{path}: {key}", problems)
+        for name, spec in known.items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is not None:
+                values[name] = _coerce(spec, raw, ENV_PREFIX + name.upper(), problems)
+        values.update(overrides)
+        settings = cls(**values)
+        _raise_if(problems + settings.problems())
+        return settings
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes).validate()
+
+
+def _raise_if(problems: list[str]) -> None:
+    if problems:
+        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(problems))
+
+
+def _coerce(spec: Any, raw: Any, where: str, problems: list[str]) -> Any:
+    parse = spec.metadata.get("parse")
+    if not isinstance(raw, str):
+        if isinstance(raw, bool | list):
+            return tuple(raw) if isinstance(raw, list) else raw
+        raw = str(raw)
+    if parse is None:
+        return raw
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        problems.append(f"{where} = {raw!r}: {exc}")
+        return spec.default if spec.default is not MISSING else None
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting: the configuration reference."""
+    return [
+        (ENV_PREFIX + f.name.upper(), _show(f.default), f.metadata["help"])
+        for f in fields(Settings)
+    ]
+
+
+def _show(default: Any) -> str:
+    if default is None or default == ():
+        return ""
+    return str(default).lower() if isinstance(default, bool) else str(default)

@@ -1,0 +1,139 @@
+"""Where an article's rows live: split over article + article_data_mime (OTRS 6+) or one row (OTRS 5).
+
+Callers speak one vocabulary, a flat mapping with the OTRS 6 names (``article_sender_type_id``,
+``channel`` by name, ``is_visible_for_customer``, the ``a_*`` MIME columns, create/change columns), and the
+layout turns it into the rows of its generation. Reads get the same vocabulary back from ``select()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Select, Table, case, literal, select
+
+MIME_COLUMNS = (
+    "a_from", "a_reply_to", "a_to", "a_cc", "a_bcc", "a_subject", "a_message_id", "a_message_id_md5",
+    "a_in_reply_to", "a_references", "a_content_type", "a_body", "incoming_time", "content_path",
+)
+AUDIT_COLUMNS = ("create_time", "create_by", "change_time", "change_by")
+
+Lookups = Mapping[str, Mapping[str, int]]  # uniform lookup table -> name -> id
+
+
+class ArticleLayout(Protocol):
+    attachments: Table  # one row per attachment, same columns in every generation
+    plain: Table  # raw RFC 822 source of e-mails
+
+    def bulk_rows(self, article: Mapping[str, Any], ids: Lookups) -> list[tuple[Table, dict[str, Any]]]:
+        """Rows for an article whose ``id`` the caller chose (bulk loads into a quiet database)."""
+
+    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups) -> int:
+        """Insert one article the way OTRS does (database-assigned id); return the id."""
+
+    def select(self) -> Select:
+        """Every article with the uniform columns; filter with ``.where(...)`` on ``ticket_id`` / ``id``."""
+
+
+def _pick(article: Mapping[str, Any], names: tuple[str, ...], table: Table) -> dict[str, Any]:
+    return {n: article[n] for n in names if n in article and n in table.c}
+
+
+class MimeArticleLayout:
+    def __init__(self, tables: Mapping[str, Table]) -> None:
+        self.meta = tables["article"]
+        self.mime = tables["article_data_mime"]
+        self.attachments = tables["article_data_mime_attachment"]
+        self.plain = tables["article_data_mime_plain"]
+        self.channels = tables["communication_channel"]
+
+    def _meta_row(self, article: Mapping[str, Any], ids: Lookups) -> dict[str, Any]:
+        row = {
+            "ticket_id": article["ticket_id"],
+            "article_sender_type_id": article["article_sender_type_id"],
+            "communication_channel_id": ids["communication_channel"][article["channel"]],
+            "is_visible_for_customer": int(bool(article["is_visible_for_customer"])),
+            "search_index_needs_rebuild": article.get("search_index_needs_rebuild", 1),
+            "insert_fingerprint": article.get("insert_fingerprint"),
+            **_pick(article, AUDIT_COLUMNS, self.meta),
+        }
+        if "id" in article:
+            row["id"] = article["id"]
+        return row
+
+    def _mime_row(self, article_id: int, article: Mapping[str, Any]) -> dict[str, Any]:
+        return {"article_id": article_id, **_pick(article, MIME_COLUMNS + AUDIT_COLUMNS, self.mime)}
+
+    def bulk_rows(self, article: Mapping[str, Any], ids: Lookups) -> list[tuple[Table, dict[str, Any]]]:
+        return [(self.meta, self._meta_row(article, ids)), (self.mime, self._mime_row(article["id"], article))]
+
+    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups) -> int:
+        article_id = conn.execute(self.meta.insert().values(self._meta_row(article, ids))).inserted_primary_key[0]
+        conn.execute(self.mime.insert().values(self._mime_row(article_id, article)))
+        return int(article_id)
+
+    def select(self) -> Select:
+        a, m, ch = self.meta, self.mime, self.channels
+        return (
+            select(
+                a.c.id, a.c.ticket_id, a.c.article_sender_type_id, ch.c.name.label("channel"),
+                a.c.is_visible_for_customer,
+                *(m.c[n] for n in MIME_COLUMNS),
+                *(a.c[n] for n in AUDIT_COLUMNS),
+            )
+            .select_from(a.join(m, m.c.article_id == a.c.id).join(ch, ch.c.id == a.c.communication_channel_id))
+        )
+
+
+# OTRS 5 encoded channel and customer visibility in one article type; OTRS 6's upgrade mapped them so.
+_OTRS5_TYPES = {
+    ("Email", True): "email-external", ("Email", False): "email-internal",
+    ("Phone", True): "phone", ("Phone", False): "phone",
+    ("Internal", True): "note-external", ("Internal", False): "note-internal",
+    ("Chat", True): "chat-external", ("Chat", False): "chat-internal",
+}
+_OTRS5_INVISIBLE = ("email-internal", "email-notification-int", "note-internal", "note-report", "chat-internal")
+
+
+class Otrs5ArticleLayout:
+    def __init__(self, tables: Mapping[str, Table]) -> None:
+        self.meta = tables["article"]
+        self.types = tables["article_type"]
+        self.attachments = tables["article_attachment"]
+        self.plain = tables["article_plain"]
+
+    def _row(self, article: Mapping[str, Any], ids: Lookups) -> dict[str, Any]:
+        type_name = _OTRS5_TYPES[(article["channel"], bool(article["is_visible_for_customer"]))]
+        row = {
+            "ticket_id": article["ticket_id"],
+            "article_type_id": ids["article_type"][type_name],
+            "article_sender_type_id": article["article_sender_type_id"],
+            "valid_id": 1,
+            **_pick(article, MIME_COLUMNS + AUDIT_COLUMNS, self.meta),
+        }
+        row["a_body"] = row.get("a_body") or ""  # NOT NULL before OTRS 6
+        if "id" in article:
+            row["id"] = article["id"]
+        return row
+
+    def bulk_rows(self, article: Mapping[str, Any], ids: Lookups) -> list[tuple[Table, dict[str, Any]]]:
+        return [(self.meta, self._row(article, ids))]
+
+    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups) -> int:
+        return int(conn.execute(self.meta.insert().values(self._row(article, ids))).inserted_primary_key[0])
+
+    def select(self) -> Select:
+        a, t = self.meta, self.types
+        channel = case(
+            (t.c.name.like("email-%"), literal("Email")),
+            (t.c.name == "phone", literal("Phone")),
+            (t.c.name.like("chat-%"), literal("Chat")),
+            else_=literal("Internal"),
+        )
+        visible = case((t.c.name.in_(_OTRS5_INVISIBLE), literal(0)), else_=literal(1))
+        return select(
+            a.c.id, a.c.ticket_id, a.c.article_sender_type_id, channel.label("channel"),
+            visible.label("is_visible_for_customer"),
+            *(a.c[n] if n in a.c else literal(None).label(n) for n in MIME_COLUMNS),
+            *(a.c[n] for n in AUDIT_COLUMNS),
+        ).select_from(a.join(t, t.c.id == a.c.article_type_id))

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine
+
+from otrs_ext.db import migrate
+from otrs_ext.doctor.checks import Doctor
+from otrs_ext.localservices import MariaDBServer
+from otrs_ext.settings import Settings
+from schema_maps.install import install
+
+
+def _otrs_database(server: MariaDBServer, generation: str = "znuny71", upgrade: bool = True) -> str:
+    name = "doc_" + uuid.uuid4().hex[:8]
+    server.create_database(name)
+    engine = create_engine(server.url(name))
+    with engine.begin() as conn:
+        install(conn, generation)
+    if upgrade:
+        migrate.upgrade(engine)
+    engine.dispose()
+    return server.url(name)
+
+
+def _by_name(checks):
+    return {c.name: c for c in checks}
+
+
+def test_green_against_the_harness(mariadb_server, redis_server, sphinx_server):
+    settings = Settings(db_url=_otrs_database(mariadb_server), redis_url=redis_server.url,
+                        search_url=sphinx_server.url).validate()
+    checks = Doctor(settings).run()
+    assert [c for c in checks if c.status not in ("ok",)] == []
+    assert "Znuny 7.1+" in _by_name(checks)["otrs version"].detail
+
+
+def test_missing_migration_unreachable_services_are_failures_with_fixes(mariadb_server):
+    settings = Settings(db_url=_otrs_database(mariadb_server, "otobo11", upgrade=False),
+                        redis_url="redis://127.0.0.1:1/0", search_url="mysql://127.0.0.1:1").validate()
+    checks = _by_name(Doctor(settings).run())
+    assert checks["otrs version"].detail == "OTOBO 11 (otobo11)"
+    assert checks["own tables"].status == "fail" and checks["own tables"].fix == "otrs-ext db upgrade"
+    assert checks["redis"].status == "fail" and "redis-server" in checks["redis"].fix
+    assert checks["search"].status == "fail" and "otrs-ext search config" in checks["search"].fix
+
+
+def test_unreachable_database_skips_the_dependent_checks():
+    settings = Settings(db_url="mysql+pymysql://otrs:otrs@127.0.0.1:1/otrs", redis_url="redis://127.0.0.1:1/0",
+                        search_url="mysql://127.0.0.1:1").validate()
+    checks = _by_name(Doctor(settings).run())
+    assert checks["database"].status == "fail" and "OTRS_EXT_DB_URL" in checks["database"].fix
+    assert checks["binlog"].status == "skip"
+
+
+@pytest.fixture(scope="module", params=[{"binlog": False}, {"binlog_format": "STATEMENT"}], ids=["off", "statement"])
+def misconfigured_server(request, tmp_path_factory):
+    server = MariaDBServer(tmp_path_factory.mktemp("badbinlog"), **request.param)
+    server.start()
+    yield request.param, server
+    server.stop()
+
+
+def test_binlog_off_or_statement_fails_naming_the_fix(misconfigured_server):
+    kind, server = misconfigured_server
+    settings = Settings(db_url=_otrs_database(server)).validate()
+    checks = _by_name(Doctor(settings).run())
+    if kind == {"binlog": False}:
+        assert checks["log_bin"].status == "fail"
+        assert "log_bin = mysql-bin" in checks["log_bin"].fix and "restart" in checks["log_bin"].fix
+    else:
+        assert checks["log_bin"].status == "ok"
+        assert checks["binlog_format"].status == "fail"
+        assert checks["binlog_format"].fix.startswith("SET GLOBAL binlog_format = 'ROW';")
+
+
+def test_missing_replication_grant_is_reported(mariadb_server):
+    url = _otrs_database(mariadb_server)
+    database = url.rsplit("/", 1)[1].split("?")[0]
+    mariadb_server.execute(
+        "CREATE USER IF NOT EXISTS 'plain'@'127.0.0.1' IDENTIFIED BY 'plain';"
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO 'plain'@'127.0.0.1';"
+    )
+    settings = Settings(db_url=url.replace("otrs:otrs@", "plain:plain@")).validate()
+    checks = _by_name(Doctor(settings).run())
+    assert checks["replication privileges"].status == "fail"
+    assert "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'plain'@" in checks["replication privileges"].fix
+    assert checks["privileges"].status == "fail" and "CREATE" in checks["privileges"].detail
