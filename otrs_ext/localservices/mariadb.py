@@ -168,6 +168,9 @@ class MariaDBServer(LocalService):
                     "--no-defaults",
                     *user_args,
                     f"--datadir={self.datadir}",
+                    # The bootstrap server's temporary tables default to /tmp, where parallel installs
+                    # (pytest-xdist workers) collide.
+                    f"--tmpdir={self.base_dir / 'tmp'}",
                     "--auth-root-authentication-method=normal",
                     "--skip-test-db",
                     "--skip-name-resolve",
