@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-import pytest
+import uuid
 
+import pytest
+from sqlalchemy import Engine, create_engine
+
+from otrs_ext.db import migrate
 from otrs_ext.errors import MissingBinary
 from otrs_ext.localservices import LocalService, MariaDBServer, RedisServer, SphinxServer
+from schema_maps.install import install
 
 ServiceT = TypeVar("ServiceT", bound=LocalService)
 
@@ -49,3 +54,26 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 def sphinx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SphinxServer]:
     """searchd serving the ``articles`` RT index from ``otrs_ext.search.indexdef``."""
     yield from _run(lambda: SphinxServer(tmp_path_factory.mktemp("sphinx")))
+
+
+@pytest.fixture
+def otrs_database(mariadb_server: MariaDBServer) -> Iterator[Callable[..., Engine]]:
+    """Factory: ``otrs_database("otrs6")`` is an Engine on a new database holding that generation's schema and
+    standard initial data (``migrated=True`` also creates otrs-ext's own tables). Dropped after the test."""
+    created: list[tuple[str, Engine]] = []
+
+    def make(generation: str = "znuny71", *, migrated: bool = False) -> Engine:
+        name = f"otrs_{generation}_{uuid.uuid4().hex[:8]}"
+        mariadb_server.create_database(name)
+        engine = create_engine(mariadb_server.url(name))
+        created.append((name, engine))
+        with engine.begin() as conn:
+            install(conn, generation)
+        if migrated:
+            migrate.upgrade(engine)
+        return engine
+
+    yield make
+    for name, engine in created:
+        engine.dispose()
+        mariadb_server.drop_database(name)

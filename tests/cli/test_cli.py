@@ -1,27 +1,19 @@
 from __future__ import annotations
 
-import uuid
-
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from otrs_ext.cli import main
-from schema_maps.install import install
 
 
-def _env(mariadb_server, redis_server, sphinx_server):
-    name = "cli_" + uuid.uuid4().hex[:8]
-    mariadb_server.create_database(name)
-    engine = create_engine(mariadb_server.url(name))
-    with engine.begin() as conn:
-        install(conn, "otrs6")
-    engine.dispose()
-    return {"OTRS_EXT_DB_URL": mariadb_server.url(name), "OTRS_EXT_REDIS_URL": redis_server.url,
+def _env(otrs_database, redis_server, sphinx_server):
+    engine = otrs_database("otrs6")
+    return {"OTRS_EXT_DB_URL": engine.url.render_as_string(hide_password=False), "OTRS_EXT_REDIS_URL": redis_server.url,
             "OTRS_EXT_SEARCH_URL": sphinx_server.url, "OTRS_EXT_LOG_JSON": "false"}
 
 
-def test_db_upgrade_then_doctor_is_green(mariadb_server, redis_server, sphinx_server):
-    env = _env(mariadb_server, redis_server, sphinx_server)
+def test_db_upgrade_then_doctor_is_green(otrs_database, redis_server, sphinx_server):
+    env = _env(otrs_database, redis_server, sphinx_server)
     runner = CliRunner()
     doctor = runner.invoke(main, ["doctor"], env=env)
     assert doctor.exit_code == 1 and "fix: otrs-ext db upgrade" in doctor.output
@@ -33,8 +25,8 @@ def test_db_upgrade_then_doctor_is_green(mariadb_server, redis_server, sphinx_se
     assert "OTRS 6 / Znuny 6.0 (otrs6)" in doctor.output
 
 
-def test_seed_requires_migrations_then_logs_the_run(mariadb_server, redis_server, sphinx_server):
-    env = _env(mariadb_server, redis_server, sphinx_server)
+def test_seed_requires_migrations_then_logs_the_run(otrs_database, redis_server, sphinx_server):
+    env = _env(otrs_database, redis_server, sphinx_server)
     runner = CliRunner()
     refused = runner.invoke(main, ["seed", "--tickets", "5"], env=env)
     assert refused.exit_code == 2 and "otrs-ext db upgrade" in refused.output

@@ -3,22 +3,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from otrs_ext.db import migrate
-from schema_maps.install import install
 
 
 @pytest.fixture
-def otrs_engine(mariadb_server):
-    name = "mig_" + uuid.uuid4().hex[:8]
-    mariadb_server.create_database(name)
-    engine = create_engine(mariadb_server.url(name))
-    with engine.begin() as conn:
-        install(conn, "znuny71")
-    yield engine
-    engine.dispose()
-    mariadb_server.drop_database(name)
+def otrs_engine(otrs_database):
+    return otrs_database("znuny71")
 
 
 def _otrs_shape(engine):

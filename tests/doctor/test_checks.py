@@ -1,43 +1,32 @@
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import create_engine
 
-from otrs_ext.db import migrate
 from otrs_ext.doctor.checks import Doctor
 from otrs_ext.localservices import MariaDBServer
 from otrs_ext.settings import Settings
 from schema_maps.install import install
 
 
-def _otrs_database(server: MariaDBServer, generation: str = "znuny71", upgrade: bool = True) -> str:
-    name = "doc_" + uuid.uuid4().hex[:8]
-    server.create_database(name)
-    engine = create_engine(server.url(name))
-    with engine.begin() as conn:
-        install(conn, generation)
-    if upgrade:
-        migrate.upgrade(engine)
-    engine.dispose()
-    return server.url(name)
+def _url(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
 
 
 def _by_name(checks):
     return {c.name: c for c in checks}
 
 
-def test_green_against_the_harness(mariadb_server, redis_server, sphinx_server):
-    settings = Settings(db_url=_otrs_database(mariadb_server), redis_url=redis_server.url,
+def test_green_against_the_harness(otrs_database, redis_server, sphinx_server):
+    settings = Settings(db_url=_url(otrs_database(migrated=True)), redis_url=redis_server.url,
                         search_url=sphinx_server.url).validate()
     checks = Doctor(settings).run()
     assert [c for c in checks if c.status not in ("ok",)] == []
     assert "Znuny 7.1+" in _by_name(checks)["otrs version"].detail
 
 
-def test_missing_migration_unreachable_services_are_failures_with_fixes(mariadb_server):
-    settings = Settings(db_url=_otrs_database(mariadb_server, "otobo11", upgrade=False),
+def test_missing_migration_unreachable_services_are_failures_with_fixes(otrs_database):
+    settings = Settings(db_url=_url(otrs_database("otobo11")),
                         redis_url="redis://127.0.0.1:1/0", search_url="mysql://127.0.0.1:1").validate()
     checks = _by_name(Doctor(settings).run())
     assert checks["otrs version"].detail == "OTOBO 11 (otobo11)"
@@ -64,7 +53,12 @@ def misconfigured_server(request, tmp_path_factory):
 
 def test_binlog_off_or_statement_fails_naming_the_fix(misconfigured_server):
     kind, server = misconfigured_server
-    settings = Settings(db_url=_otrs_database(server)).validate()
+    server.create_database("otrs")
+    engine = create_engine(server.url("otrs"))
+    with engine.begin() as conn:
+        install(conn, "znuny71")
+    engine.dispose()
+    settings = Settings(db_url=server.url("otrs")).validate()
     checks = _by_name(Doctor(settings).run())
     if kind == {"binlog": False}:
         assert checks["log_bin"].status == "fail"
@@ -75,8 +69,8 @@ def test_binlog_off_or_statement_fails_naming_the_fix(misconfigured_server):
         assert checks["binlog_format"].fix.startswith("SET GLOBAL binlog_format = 'ROW';")
 
 
-def test_missing_replication_grant_is_reported(mariadb_server):
-    url = _otrs_database(mariadb_server)
+def test_missing_replication_grant_is_reported(mariadb_server, otrs_database):
+    url = _url(otrs_database(migrated=True))
     database = url.rsplit("/", 1)[1].split("?")[0]
     mariadb_server.execute(
         "CREATE USER IF NOT EXISTS 'plain'@'127.0.0.1' IDENTIFIED BY 'plain';"
