@@ -61,3 +61,19 @@ class NotFound(OtrsExtError):
 class PermissionDenied(OtrsExtError):
     status = 403
     code = "permission-denied"
+
+
+class ValidationError(OtrsExtError):
+    """Input that cannot be written; ``problems`` holds one (field path, message) pair per bad field."""
+
+    status = 422
+    code = "validation"
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+        self.problems = problems
+
+
+class Conflict(OtrsExtError):
+    status = 409
+    code = "conflict"

@@ -7,10 +7,9 @@ A missing server binary fails the run rather than skipping: a green run must mea
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import TypeVar
-
-import uuid
 
 import pytest
 from sqlalchemy import Engine, create_engine

@@ -105,7 +105,8 @@ def test_every_mapped_column_exists_with_a_compatible_type(genuine, version):
                     problems.append(f"{table.name}.{column.name}: missing")
                     continue
                 if _mapped_type(column) != spec["data_type"]:
-                    problems.append(f"{table.name}.{column.name}: mapped {_mapped_type(column)}, is {spec['data_type']}")
+                    problems.append(
+                        f"{table.name}.{column.name}: mapped {_mapped_type(column)}, is {spec['data_type']}")
                 length = getattr(column.type, "length", None)
                 if length is not None and spec["character_maximum_length"] is not None:
                     # A mapped length longer than the real one would let otrs-ext write what MariaDB rejects.
@@ -160,7 +161,8 @@ def test_own_install_seeds_the_genuine_lookup_rows(genuine, mariadb_server, vers
                 sql = text("SELECT id, color FROM ticket_state UNION ALL SELECT id, color FROM ticket_priority")
                 assert mine.execute(sql).all() == real.execute(sql).all()
             real_groups = real.execute(text(f"SELECT id, name FROM {schema.tables.groups.name}")).all()
-            assert set(mine.execute(text(f"SELECT id, name FROM {schema.tables.groups.name}")).all()) <= set(real_groups)
+            groups = schema.tables.groups.name
+            assert set(mine.execute(text(f"SELECT id, name FROM {groups}")).all()) <= set(real_groups)
             # the genuine welcome ticket reads through the uniform article select like ours
             for conn in (mine, real):
                 article = conn.execute(schema.articles.select().where(text("article.ticket_id = 1"))).mappings().one()
