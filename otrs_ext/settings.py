@@ -69,6 +69,13 @@ class Settings:
         _parse_optional_path,
     )
     otrs_cache: str = _setting("file", "OTRS cache backend to invalidate: file, or a redis://... URL")
+    article_storage: str = _setting("db", "OTRS article storage: db (ArticleStorageDB) or fs (ArticleStorageFS)")
+    article_data_dir: Path | None = _setting(
+        None, "ArticleDataDir of the fs backend; empty = <OTRS_EXT_OTRS_HOME>/var/article", _parse_optional_path
+    )
+    attachment_max_bytes: int = _setting(20 * 1024 * 1024, "largest attachment accepted, in bytes", int)
+    ticket_responsible: bool = _setting(False, "OTRS Ticket::Responsible is on (responsible may access)", _parse_bool)
+    ticket_watcher: bool = _setting(False, "OTRS Ticket::Watcher is on (watchers may read)", _parse_bool)
     otrs_base_url: str = _setting("http://localhost/otrs/", "base URL of the OTRS web UI, for links")
     otrs_timezone: str = _setting("UTC", "OTRSTimeZone of the OTRS installation")
     system_id: str = _setting("10", "OTRS SystemID (SysConfig SystemID), one or two digits")
@@ -112,6 +119,12 @@ class Settings:
             bad("system_id", "must be the one- or two-digit OTRS SystemID (SysConfig -> Core -> SystemID)")
         if self.ticket_number_generator not in TICKET_NUMBER_GENERATORS:
             bad("ticket_number_generator", "use one of " + ", ".join(TICKET_NUMBER_GENERATORS))
+        if self.article_storage not in ("db", "fs"):
+            bad("article_storage", "use db or fs, as SysConfig Ticket::Article::Backend::MIMEBase::ArticleStorage")
+        if self.article_storage == "fs" and self.article_data_dir is None and self.otrs_home is None:
+            bad("article_storage", "fs needs OTRS_EXT_ARTICLE_DATA_DIR or OTRS_EXT_OTRS_HOME to find the files")
+        if self.attachment_max_bytes <= 0:
+            bad("attachment_max_bytes", "must be a positive number of bytes")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("log_level", "use DEBUG, INFO, WARNING or ERROR")
         return problems
@@ -160,7 +173,7 @@ def _raise_if(problems: list[str]) -> None:
 def _coerce(spec: Any, raw: Any, where: str, problems: list[str]) -> Any:
     parse = spec.metadata.get("parse")
     if not isinstance(raw, str):
-        if isinstance(raw, bool | list):
+        if isinstance(raw, bool | list | int):
             return tuple(raw) if isinstance(raw, list) else raw
         raw = str(raw)
     if parse is None:

@@ -1,0 +1,178 @@
+"""TicketCreate and ArticleCreate, row by row as OTRS writes them (OTRS_INTERNALS §4.2, §4.3, §13)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+
+from sqlalchemy import and_, delete, func, select
+
+from . import otrs_cache
+from .history import name
+from .html import html_to_text
+from .inputs import NewArticle, NewTicket, text_of
+from .storage import AttachmentStore, StoredFile, unique_names
+from .write import Row, Write
+
+TITLE_LIMIT = 255
+
+
+def insert_ticket(w: Write, tn: str, new: NewTicket) -> Row:
+    """The ticket row, its ``NewTicket`` history and, with customer data, the customer update."""
+    t = w.schema.tables.ticket
+    values = {
+        "tn": tn,
+        "title": new.title[: t.c.title.type.length or TITLE_LIMIT],
+        "queue_id": w.lookups.id("queue", new.queue),
+        "ticket_lock_id": w.lookups.id("ticket_lock_type", new.lock),
+        "type_id": w.lookups.id("ticket_type", new.type or "Unclassified"),
+        "service_id": None,
+        "sla_id": None,
+        "user_id": new.owner_id,
+        "responsible_user_id": new.responsible_id,
+        "ticket_priority_id": w.lookups.id("ticket_priority", new.priority),
+        "ticket_state_id": w.lookups.id("ticket_state", new.state),
+        "timeout": 0,
+        "until_time": 0,
+        "escalation_time": 0,
+        "escalation_update_time": 0,
+        "escalation_response_time": 0,
+        "escalation_solution_time": 0,
+        "archive_flag": 0,
+        "create_time": w.now,
+        "create_by": w.user_id,
+        "change_time": w.now,
+        "change_by": w.user_id,
+    }
+    if "create_time_unix" in t.c:  # OTRS 5
+        values["create_time_unix"] = w.epoch_now
+    ticket_id = w.conn.execute(t.insert().values(**values)).inserted_primary_key[0]
+    ticket: Row = {"id": ticket_id, **values, "customer_id": None, "customer_user_id": None}
+    w.history(ticket, "NewTicket", name(tn, new.queue, new.priority, new.state, ticket_id))
+    if new.customer_id is not None or new.customer_user is not None:
+        ticket = set_customer(w, ticket, new.customer_id, new.customer_user)
+    return ticket
+
+
+def set_customer(w: Write, ticket: Row, customer_id: str | None, customer_user: str | None) -> Row:
+    """TicketCustomerSet: two UPDATEs (company, then user) and one ``CustomerUpdate`` row; None keeps a value."""
+    company = ticket["customer_id"] if customer_id is None else customer_id
+    user = ticket["customer_user_id"] if customer_user is None else customer_user
+    if (company, user) == (ticket["customer_id"], ticket["customer_user_id"]):
+        return ticket
+    if company != ticket["customer_id"]:
+        ticket = w.update_ticket(ticket, customer_id=company)
+    if user != ticket["customer_user_id"]:
+        ticket = w.update_ticket(ticket, customer_user_id=user)
+    w.history(ticket, "CustomerUpdate", f"%%CustomerID={company or ''};CustomerUser={user or ''};")
+    return ticket
+
+
+def _body_files(article: NewArticle, body: str) -> tuple[str, str, list[StoredFile]]:
+    """(a_body, a_content_type, leading files): HTML is kept as ``file-2`` and its text goes to a_body."""
+    if article.mime_type == "text/html":
+        html = StoredFile(filename="file-2", content=body.encode("utf-8"),
+                          content_type=f'text/html; charset="{article.charset}"', disposition="")
+        return html_to_text(body), f"text/plain; charset={article.charset}", [html]
+    return body.replace("\r\n", "\n").replace("\r", "\n"), f"text/plain; charset={article.charset}", []
+
+
+def _one_line(value: str) -> str:
+    return value.replace("\r", "").replace("\n", " ")
+
+
+def insert_article(w: Write, ticket: Row, article: NewArticle, store: AttachmentStore) -> tuple[Row, int]:
+    """The article rows, attachments, history, Seen flags and unlock-timeout reset; returns (ticket, id)."""
+    body = text_of(article.body, "article.body", [])
+    a_body, content_type, files = _body_files(article, body)
+    files += [
+        StoredFile(filename=n, content=a.content, content_type=a.content_type, disposition=a.disposition,
+                   content_id=_bracketed(a.content_id))
+        for n, a in zip(unique_names([a.filename for a in article.attachments]), article.attachments, strict=True)
+    ]
+    message_id = article.message_id[:3800]
+    content_path = w.now.strftime("%Y/%m/%d")
+    vocabulary = {
+        "ticket_id": ticket["id"],
+        "article_sender_type_id": w.lookups.id("article_sender_type", article.sender_type),
+        "channel": article.channel,
+        "is_visible_for_customer": int(article.visible_for_customer),
+        "insert_fingerprint": f"{os.getpid()}-{secrets.token_urlsafe(24)[:32]}",
+        "a_from": _one_line(article.from_), "a_reply_to": _one_line(article.reply_to),
+        "a_to": _one_line(article.to), "a_cc": _one_line(article.cc), "a_bcc": _one_line(article.bcc),
+        "a_subject": _one_line(article.subject),
+        "a_message_id": message_id,
+        "a_message_id_md5": hashlib.md5(message_id.encode()).hexdigest() if message_id else None,
+        "a_in_reply_to": _one_line(article.in_reply_to), "a_references": _one_line(article.references),
+        "a_content_type": content_type, "a_body": a_body,
+        "incoming_time": w.epoch_now, "content_path": content_path,
+        "create_time": w.now, "create_by": w.user_id, "change_time": w.now, "change_by": w.user_id,
+    }
+    ids = {k: w.lookups.names(k) for k in ("communication_channel", "article_type")}
+    article_id = w.schema.articles.insert(w.conn, vocabulary, ids)
+    w.on_rollback.append(lambda: store.discard(article_id, content_path))
+    store.write(w.conn, article_id, content_path, files, user_id=w.user_id, now=w.now)
+    w.history(ticket, article.history_type, article.history_comment, article_id=article_id)
+    _mark_new_message(w, ticket["id"], article_id)
+    if article.time_units:
+        _account_time(w, ticket, article_id, article.time_units)
+    if _resets_unlock_timeout(w, ticket["id"], article_id, article.sender_type):
+        ticket = w.reset_unlock_timeout(ticket)
+    w.stale.extend(otrs_cache.article_list_keys(ticket["id"]))
+    return ticket, article_id
+
+
+def _bracketed(content_id: str | None) -> str | None:
+    if not content_id:
+        return None
+    return content_id if content_id.startswith("<") else f"<{content_id}>"
+
+
+def _mark_new_message(w: Write, ticket_id: int, article_id: int) -> None:
+    """TicketNewMessageUpdate: unread for everyone, read by its author (and the ticket too, if all are)."""
+    tf, af = w.schema.tables.ticket_flag, w.schema.tables.article_flag
+    w.conn.execute(delete(tf).where(and_(tf.c.ticket_id == ticket_id, tf.c.ticket_key == "Seen")))
+    w.conn.execute(delete(af).where(and_(af.c.article_id == article_id, af.c.article_key == "Seen",
+                                         af.c.create_by == w.user_id)))
+    w.conn.execute(af.insert().values(article_id=article_id, article_key="Seen", article_value="1",
+                                      create_time=w.now, create_by=w.user_id))
+    a = w.schema.tables.article
+    unseen = w.conn.execute(
+        select(func.count()).select_from(a).where(a.c.ticket_id == ticket_id).where(
+            ~select(af.c.article_id).where(and_(af.c.article_id == a.c.id, af.c.article_key == "Seen",
+                                                af.c.create_by == w.user_id)).exists())
+    ).scalar_one()
+    if unseen == 0:
+        w.conn.execute(tf.insert().values(ticket_id=ticket_id, ticket_key="Seen", ticket_value="1",
+                                          create_time=w.now, create_by=w.user_id))
+    w.stale.extend(otrs_cache.ticket_flag_keys(ticket_id))
+
+
+def _resets_unlock_timeout(w: Write, ticket_id: int, article_id: int, sender_type: str) -> bool:
+    """An agent's article, or a customer's answer to an agent, restarts the unlock timeout (§4.3 item 9)."""
+    if sender_type == "agent":
+        return True
+    if sender_type != "customer":
+        return False
+    a = w.schema.tables.article
+    system = w.lookups.id("article_sender_type", "system")
+    previous = w.conn.execute(
+        select(a.c.article_sender_type_id).where(a.c.ticket_id == ticket_id, a.c.id < article_id,
+                                                 a.c.article_sender_type_id != system)
+        .order_by(a.c.id.desc()).limit(1)
+    ).scalar()
+    return previous == w.lookups.id("article_sender_type", "agent")
+
+
+def _account_time(w: Write, ticket: Row, article_id: int, units: float) -> None:
+    ta = w.schema.tables.time_accounting
+    w.conn.execute(ta.insert().values(ticket_id=ticket["id"], article_id=article_id, time_unit=units,
+                                      create_time=w.now, create_by=w.user_id, change_time=w.now,
+                                      change_by=w.user_id))
+    total = w.conn.execute(select(func.sum(ta.c.time_unit)).where(ta.c.ticket_id == ticket["id"])).scalar_one()
+    w.history(ticket, "TimeAccounting", name(_units(units), _units(total)), article_id=article_id)
+
+
+def _units(value: float) -> str:
+    return f"{float(value):g}"

@@ -1,0 +1,93 @@
+"""``ticket_history`` rows, with the ``%%`` name layouts the OTRS UI turns into sentences.
+
+The UI splits a name that starts with ``%%`` on ``%%`` and fills the parts, in order, into a per-type
+sentence (``Move`` → ``Changed queue to "%s" (%s) from "%s" (%s).``); a wrong part order renders a wrong
+sentence, so every layout lives here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from schema_maps import OtrsSchema
+
+from ..db.lookups import Lookups
+
+NAME_LIMIT = 200  # ticket_history.name is VARCHAR(200); OTRS cuts longer names
+
+# The English sentences of Ticket::Frontend::HistoryTypes, for rendering history in otrs-ext's screens.
+SENTENCES = {
+    "NewTicket": 'Created ticket [%s] in "%s" with priority "%s" and state "%s".',
+    "Move": 'Changed queue to "%s" (%s) from "%s" (%s).',
+    "Lock": 'Locked ticket.',
+    "Unlock": 'Unlocked ticket.',
+    "OwnerUpdate": 'Changed owner to "%s" (%s).',
+    "ResponsibleUpdate": 'Changed responsible to "%s" (%s).',
+    "StateUpdate": 'Changed state from "%s" to "%s".',
+    "PriorityUpdate": 'Changed priority from "%s" (%s) to "%s" (%s).',
+    "TitleUpdate": 'Changed title from "%s" to "%s".',
+    "TypeUpdate": 'Changed type from "%s" (%s) to "%s" (%s).',
+    "CustomerUpdate": 'Changed customer to "%s".',
+    "SetPendingTime": 'Changed pending time to "%s".',
+    "AddNote": 'Added note (%s).',
+    "TicketDynamicFieldUpdate": 'Changed dynamic field %s from "%s" to "%s".',
+    "Merged": 'Merged Ticket (%s/%s) to (%s/%s).',
+    "EmailCustomer": 'Added email. %s',
+    "EmailAgent": 'Sent email to customer.',
+    "SendAnswer": 'Email sent to "%s".',
+    "FollowUp": 'FollowUp for [%s]. %s',
+    "PhoneCallCustomer": 'Added call from customer.',
+    "PhoneCallAgent": 'Added call to customer.',
+    "WebRequestCustomer": 'Customer request via web.',
+}
+
+
+def name(*parts: Any) -> str:
+    """``%%a%%b%%c`` from the parts, cut to what the column holds."""
+    return ("%%" + "%%".join("" if p is None else str(p) for p in parts))[:NAME_LIMIT]
+
+
+def render(history_type: str, stored: str) -> str:
+    """The sentence the OTRS UI shows for a stored history name (English)."""
+    if not stored.startswith("%%"):
+        return stored
+    parts = stored[2:].split("%%")
+    sentence = SENTENCES.get(history_type)
+    if sentence is None:
+        return " ".join(parts)
+    wanted = sentence.count("%s")
+    parts = (parts + [""] * wanted)[:wanted]
+    # ``CustomerUpdate`` stores "CustomerID=x;CustomerUser=y;", shown as one part.
+    return sentence % tuple(parts)
+
+
+def snapshot(ticket: Mapping[str, Any]) -> dict[str, Any]:
+    """The post-change ticket columns every history row repeats."""
+    return {
+        "ticket_id": ticket["id"],
+        "type_id": ticket["type_id"] or 1,
+        "queue_id": ticket["queue_id"],
+        "owner_id": ticket["user_id"],
+        "priority_id": ticket["ticket_priority_id"],
+        "state_id": ticket["ticket_state_id"],
+    }
+
+
+class HistoryWriter:
+    def __init__(self, schema: OtrsSchema, lookups: Lookups) -> None:
+        self.table = schema.tables.ticket_history
+        self.lookups = lookups
+
+    def add(self, conn: Connection, ticket: Mapping[str, Any], history_type: str, text: str, *, user_id: int,
+            now: datetime, article_id: int | None = None) -> None:
+        conn.execute(self.table.insert().values(
+            name=text[:NAME_LIMIT],
+            history_type_id=self.lookups.id("ticket_history_type", history_type),
+            article_id=article_id,
+            **snapshot(ticket),
+            create_time=now, create_by=user_id, change_time=now, change_by=user_id,
+        ))

@@ -1,0 +1,103 @@
+"""What callers hand to the ticket services, validated before anything is written.
+
+Names (queue, state, priority, lock, type, sender type, channel) are given as OTRS names and resolved by
+the services at run time. Validation collects every problem with its field path, so an API client sees all
+of them in one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..errors import ValidationError
+
+CHANNELS = ("Email", "Phone", "Internal")
+SENDER_TYPES = ("agent", "customer", "system")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+    disposition: str = "attachment"  # or "inline"
+    content_id: str | None = None  # without or with <...>; stored with <...>
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    body: str | bytes
+    subject: str = ""
+    channel: str = "Internal"
+    sender_type: str = "agent"
+    visible_for_customer: bool = False
+    mime_type: str = "text/plain"  # or text/html
+    charset: str = "utf-8"
+    from_: str = ""
+    to: str = ""
+    cc: str = ""
+    bcc: str = ""
+    reply_to: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    history_type: str = "AddNote"
+    history_comment: str = "%%Note"
+    attachments: Sequence[Attachment] = ()
+    time_units: float | None = None
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    title: str
+    queue: str
+    state: str = "new"
+    priority: str = "3 normal"
+    lock: str = "unlock"
+    type: str | None = None  # default: the "Unclassified" type, as Ticket::Type::Default
+    customer_id: str | None = None
+    customer_user: str | None = None
+    owner_id: int = 1
+    responsible_id: int = 1
+    dynamic_fields: dict[str, object] = field(default_factory=dict)
+
+
+def text_of(value: str | bytes, path: str, problems: list[tuple[str, str]]) -> str:
+    """``value`` as text; bytes must be valid UTF-8."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append((path, f"is not valid UTF-8 (byte {exc.start})"))
+            return ""
+    return value
+
+
+def validate_article(article: NewArticle, *, path: str, max_attachment_bytes: int,
+                     problems: list[tuple[str, str]]) -> None:
+    text_of(article.body, f"{path}.body", problems)
+    if article.channel not in CHANNELS:
+        problems.append((f"{path}.channel", f"must be one of {', '.join(CHANNELS)}"))
+    if article.sender_type not in SENDER_TYPES:
+        problems.append((f"{path}.sender_type", f"must be one of {', '.join(SENDER_TYPES)}"))
+    if article.mime_type not in ("text/plain", "text/html"):
+        problems.append((f"{path}.mime_type", "must be text/plain or text/html"))
+    if article.charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        problems.append((f"{path}.charset", "only utf-8 is accepted; convert the text before sending it"))
+    for i, attachment in enumerate(article.attachments):
+        where = f"{path}.attachments[{i}]"
+        if not attachment.filename.strip():
+            problems.append((f"{where}.filename", "must not be empty"))
+        if len(attachment.filename) > 250:
+            problems.append((f"{where}.filename", "is longer than 250 characters"))
+        if len(attachment.content) > max_attachment_bytes:
+            problems.append((f"{where}.content",
+                             f"is {len(attachment.content)} bytes, over the limit of {max_attachment_bytes} bytes"))
+        if attachment.disposition not in ("attachment", "inline"):
+            problems.append((f"{where}.disposition", "must be attachment or inline"))
+
+
+def raise_problems(problems: list[tuple[str, str]]) -> None:
+    if problems:
+        raise ValidationError(problems)

@@ -1,0 +1,253 @@
+"""``TicketService``: every ticket operation as one transaction, permission-checked, with OTRS's cache
+invalidated after the commit.
+
+Adapters (API views, CLI, Celery tasks) call these methods and nothing below them. A failure anywhere rolls
+the whole operation back: OTRS itself writes statement by statement and can leave half a ticket behind,
+otrs-ext cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, text
+
+from schema_maps import OtrsSchema
+
+from ..db.lookups import Lookups
+from ..errors import ValidationError
+from . import create, setters
+from .clock import Clock, DatabaseClock
+from .inputs import NewArticle, NewTicket, raise_problems, text_of, validate_article
+from .otrs_cache import Invalidator
+from .permissions import Permissions
+from .storage import AttachmentStore
+from .write import Row, Write
+
+T = TypeVar("T")
+DEFAULT_MAX_ATTACHMENT = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket_id: int
+    tn: str
+    article_id: int | None
+
+
+class TicketService:
+    def __init__(self, engine: Engine, schema: OtrsSchema, *, numbers: Any, permissions: Permissions,
+                 invalidator: Invalidator, store: AttachmentStore, clock: Clock | None = None,
+                 timezone: str = "UTC", max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT) -> None:
+        self.engine = engine
+        self.schema = schema
+        self.numbers = numbers
+        self.permissions = permissions
+        self.invalidator = invalidator
+        self.store = store
+        self.clock = clock or DatabaseClock()
+        self.timezone = timezone
+        self.max_attachment_bytes = max_attachment_bytes
+        self._lookups: Lookups | None = None
+        self._narrow_tables: frozenset[str] | None = None
+
+    # --- operations -------------------------------------------------------------------------------------
+    def create_ticket(self, user_id: int, ticket: NewTicket, article: NewArticle | None = None) -> Created:
+        """TicketCreate (+ the first article) in one transaction; the number is drawn first, as OTRS does."""
+        problems: list[tuple[str, str]] = []
+        self._check_names(problems, ("queue", ticket.queue, "ticket.queue"),
+                          ("ticket_state", ticket.state, "ticket.state"),
+                          ("ticket_priority", ticket.priority, "ticket.priority"),
+                          ("ticket_lock_type", ticket.lock, "ticket.lock"),
+                          ("ticket_type", ticket.type or "Unclassified", "ticket.type"))
+        self._check_text(problems, "ticket", title=ticket.title, customer_id=ticket.customer_id or "",
+                         customer_user=ticket.customer_user or "")
+        if not ticket.title.strip():
+            problems.append(("ticket.title", "must not be empty"))
+        if article is not None:
+            self._check_article(article, "article", problems)
+        raise_problems(problems)
+        queue_id = self.lookups().id("queue", ticket.queue)
+        with self.engine.connect() as conn:
+            # Checked before a number is drawn, so a refused create leaves no counter row behind.
+            self.permissions.require_queue(conn, user_id, queue_id, "create")
+        tn = self.numbers.allocate()
+
+        def run(w: Write) -> Created:
+            row = create.insert_ticket(w, tn, ticket)
+            for field_name, value in ticket.dynamic_fields.items():
+                row = setters.set_dynamic_field(w, row, field_name, value)
+            article_id = None
+            if article is not None:
+                row, article_id = create.insert_article(w, row, article, self.store)
+            return Created(ticket_id=row["id"], tn=tn, article_id=article_id)
+
+        return self._write(user_id, run)
+
+    def add_article(self, user_id: int, ticket_id: int, article: NewArticle, *, move_to: str | None = None) -> int:
+        problems: list[tuple[str, str]] = []
+        self._check_article(article, "article", problems)
+        if move_to is not None:
+            self._check_names(problems, ("queue", move_to, "move_to"))
+        raise_problems(problems)
+
+        def run(w: Write) -> int:
+            row = w.ticket(ticket_id)
+            self.permissions.require_ticket(w.conn, user_id, row, "note")
+            row, article_id = create.insert_article(w, row, article, self.store)
+            if move_to is not None:
+                self._require_move(w, user_id, move_to)
+                setters.move(w, row, move_to)
+            return article_id
+
+        return self._write(user_id, run)
+
+    def lock(self, user_id: int, ticket_id: int, lock: str = "lock") -> None:
+        self._set(user_id, ticket_id, "owner", lambda w, row: setters.set_lock(w, row, lock),
+                  ("ticket_lock_type", lock, "lock"))
+
+    def unlock(self, user_id: int, ticket_id: int) -> None:
+        self.lock(user_id, ticket_id, "unlock")
+
+    def set_owner(self, user_id: int, ticket_id: int, owner_id: int) -> None:
+        def run(w: Write, row: Row) -> Row:
+            self.permissions.require_queue(w.conn, owner_id, row["queue_id"], "owner")
+            return setters.set_owner(w, row, owner_id)
+        self._set(user_id, ticket_id, "owner", run)
+
+    def set_responsible(self, user_id: int, ticket_id: int, responsible_id: int) -> None:
+        self._set(user_id, ticket_id, "owner", lambda w, row: setters.set_responsible(w, row, responsible_id))
+
+    def move(self, user_id: int, ticket_id: int, queue: str) -> None:
+        def run(w: Write, row: Row) -> Row:
+            self._require_move(w, user_id, queue)
+            return setters.move(w, row, queue)
+        self._set(user_id, ticket_id, "ro", run, ("queue", queue, "queue"))
+
+    def set_state(self, user_id: int, ticket_id: int, state: str, *, pending_until: datetime | None = None) -> None:
+        self._set(user_id, ticket_id, "rw",
+                  lambda w, row: setters.set_state(w, row, state, pending_until=pending_until),
+                  ("ticket_state", state, "state"))
+
+    def set_pending_time(self, user_id: int, ticket_id: int, until: datetime | None) -> None:
+        self._set(user_id, ticket_id, "rw", lambda w, row: setters.set_pending_time(w, row, until))
+
+    def set_priority(self, user_id: int, ticket_id: int, priority: str) -> None:
+        self._set(user_id, ticket_id, "priority", lambda w, row: setters.set_priority(w, row, priority),
+                  ("ticket_priority", priority, "priority"))
+
+    def set_title(self, user_id: int, ticket_id: int, title: str) -> None:
+        problems: list[tuple[str, str]] = []
+        self._check_text(problems, "", title=title)
+        if not title.strip():
+            problems.append(("title", "must not be empty"))
+        raise_problems(problems)
+        self._set(user_id, ticket_id, "rw", lambda w, row: setters.set_title(w, row, title))
+
+    def set_type(self, user_id: int, ticket_id: int, type_name: str) -> None:
+        self._set(user_id, ticket_id, "rw", lambda w, row: setters.set_type(w, row, type_name),
+                  ("ticket_type", type_name, "type"))
+
+    def set_customer(self, user_id: int, ticket_id: int, customer_id: str | None, customer_user: str | None) -> None:
+        problems: list[tuple[str, str]] = []
+        self._check_text(problems, "", customer_id=customer_id or "", customer_user=customer_user or "")
+        raise_problems(problems)
+        self._set(user_id, ticket_id, "rw", lambda w, row: create.set_customer(w, row, customer_id, customer_user))
+
+    def set_dynamic_field(self, user_id: int, ticket_id: int, field_name: str, value: Any) -> None:
+        self._set(user_id, ticket_id, "rw", lambda w, row: setters.set_dynamic_field(w, row, field_name, value))
+
+    def merge(self, user_id: int, merged_id: int, main_id: int) -> None:
+        if merged_id == main_id:
+            raise ValidationError([("main_ticket_id", "a ticket cannot be merged into itself")])
+
+        def run(w: Write) -> None:
+            # Lock both rows in id order so two merges of the same pair cannot deadlock.
+            first, second = sorted((merged_id, main_id))
+            rows = {first: w.ticket(first), second: w.ticket(second)}
+            for row in rows.values():
+                self.permissions.require_ticket(w.conn, user_id, row, "rw")
+            setters.merge(w, rows[merged_id], rows[main_id])
+
+        self._write(user_id, run)
+
+    # --- plumbing ---------------------------------------------------------------------------------------
+    def _set(self, user_id: int, ticket_id: int, permission: str, change: Callable[[Write, Row], Row],
+             *names: tuple[str, str, str]) -> None:
+        problems: list[tuple[str, str]] = []
+        self._check_names(problems, *names)
+        raise_problems(problems)
+
+        def run(w: Write) -> None:
+            row = w.ticket(ticket_id)
+            self.permissions.require_ticket(w.conn, user_id, row, permission)
+            change(w, row)
+
+        self._write(user_id, run)
+
+    def _require_move(self, w: Write, user_id: int, queue: str) -> None:
+        self.permissions.require_queue(w.conn, user_id, w.lookups.id("queue", queue), "move_into")
+
+    def _write(self, user_id: int, operation: Callable[[Write], T]) -> T:
+        undo: list[Callable[[], None]] = []
+        try:
+            with self.engine.begin() as conn:
+                w = Write(conn=conn, schema=self.schema, lookups=self.lookups(), now=self.clock.now(conn),
+                          user_id=user_id, timezone=self.timezone, on_rollback=undo)
+                result = operation(w)
+        except BaseException:
+            for step in undo:
+                step()
+            raise
+        self.invalidator.invalidate(w.stale)
+        return result
+
+    def lookups(self, *, refresh: bool = False) -> Lookups:
+        if self._lookups is None or refresh:
+            with self.engine.connect() as conn:
+                self._lookups = Lookups.load(conn, self.schema)
+        return self._lookups
+
+    def _check_names(self, problems: list[tuple[str, str]], *names: tuple[str, str, str]) -> None:
+        """Unknown names are input errors; the lookups are re-read once in case an admin just added one."""
+        for refresh in (False, True):
+            lookups = self.lookups(refresh=refresh)
+            missing = [(table, value, path) for table, value, path in names if value not in lookups.names(table)]
+            if not missing:
+                return
+        for table, value, path in missing:
+            known = ", ".join(sorted(lookups.names(table))[:20])
+            problems.append((path, f"unknown {table.replace('_', ' ')} {value!r}; known: {known}"))
+
+    def _check_article(self, article: NewArticle, path: str, problems: list[tuple[str, str]]) -> None:
+        validate_article(article, path=path, max_attachment_bytes=self.max_attachment_bytes, problems=problems)
+        self._check_names(problems, ("article_sender_type", article.sender_type, f"{path}.sender_type"),
+                          ("ticket_history_type", article.history_type, f"{path}.history_type"))
+        body = text_of(article.body, f"{path}.body", [])
+        self._check_text(problems, path, body=body, subject=article.subject, from_=article.from_, to=article.to,
+                         cc=article.cc)
+
+    def _check_text(self, problems: list[tuple[str, str]], path: str, **values: str) -> None:
+        """On 3-byte ``utf8`` tables a character above U+FFFF cannot be stored: refuse it with its place."""
+        if not self._narrow():
+            return
+        for key, value in values.items():
+            for i, ch in enumerate(value):
+                if ord(ch) > 0xFFFF:
+                    where = f"{path}.{key.rstrip('_')}" if path else key.rstrip("_")
+                    problems.append((where, f"character U+{ord(ch):X} at position {i} cannot be stored: the "
+                                            "OTRS tables use the 3-byte utf8 charset"))
+                    break
+
+    def _narrow(self) -> frozenset[str]:
+        if self._narrow_tables is None:
+            with self.engine.connect() as conn:
+                rows = conn.execute(text(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+                    "AND table_name IN ('ticket', 'article_data_mime', 'article') "
+                    "AND table_collation NOT LIKE 'utf8mb4%'"))
+                self._narrow_tables = frozenset(r[0] for r in rows)
+        return self._narrow_tables

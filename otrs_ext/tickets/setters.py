@@ -1,0 +1,170 @@
+"""The ticket setters, each one UPDATE naming only its columns, the history row of OTRS_INTERNALS §4.4 and
+OTRS's default automatics (unlock on move, pending reset on a non-pending state, timeout reset on lock).
+
+Every setter is a no-op, writing nothing, when the value does not change, as in OTRS (except the pending
+time, which OTRS writes unconditionally). Each returns the ticket as it now is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, select, update
+
+from ..errors import ValidationError
+from . import otrs_cache
+from .clock import epoch
+from .history import name
+from .write import Row, Write
+
+PENDING_TYPES = ("pending reminder", "pending auto")
+TITLE_IN_HISTORY = 50
+
+
+def set_lock(w: Write, ticket: Row, lock: str, *, user_id: int | None = None) -> Row:
+    lock_id = w.lookups.id("ticket_lock_type", lock)
+    if lock_id == ticket["ticket_lock_id"]:
+        return ticket
+    ticket = w.update_ticket(ticket, ticket_lock_id=lock_id, by=user_id)
+    history_type = {"lock": "Lock", "unlock": "Unlock"}.get(lock, "Misc")
+    w.history(ticket, history_type, name(lock), user_id=user_id)
+    if lock == "lock":
+        ticket = w.reset_unlock_timeout(ticket)
+    return ticket
+
+
+def set_owner(w: Write, ticket: Row, owner_id: int) -> Row:
+    if owner_id == ticket["user_id"]:
+        return ticket
+    ticket = w.update_ticket(ticket, user_id=owner_id)
+    w.history(ticket, "OwnerUpdate", name(w.login_of(owner_id), owner_id))
+    return ticket
+
+
+def set_responsible(w: Write, ticket: Row, responsible_id: int) -> Row:
+    if responsible_id == ticket["responsible_user_id"]:
+        return ticket
+    ticket = w.update_ticket(ticket, responsible_user_id=responsible_id)
+    w.history(ticket, "ResponsibleUpdate", name(w.login_of(responsible_id), responsible_id))
+    return ticket
+
+
+def move(w: Write, ticket: Row, queue: str) -> Row:
+    """TicketQueueSet, then ForceUnlock, which OTRS runs as the system user 1 (golden row 10)."""
+    queue_id = w.lookups.id("queue", queue)
+    if queue_id == ticket["queue_id"]:
+        return ticket
+    old_id = ticket["queue_id"]
+    ticket = w.update_ticket(ticket, queue_id=queue_id)
+    w.history(ticket, "Move", name(queue, queue_id, w.name_of("queue", old_id), old_id))
+    return set_lock(w, ticket, "unlock", user_id=1)
+
+
+def set_state(w: Write, ticket: Row, state: str, *, pending_until: datetime | None = None) -> Row:
+    state_id = w.lookups.id("ticket_state", state)
+    if state_id != ticket["ticket_state_id"]:
+        old = w.name_of("ticket_state", ticket["ticket_state_id"])
+        ticket = w.update_ticket(ticket, ticket_state_id=state_id)
+        w.history(ticket, "StateUpdate", name(old, state, ""))
+        if w.lookups.state_types[state_id] not in PENDING_TYPES:
+            # TicketPendingTimeReset writes its row even when until_time already is 0 (golden row 14).
+            ticket = set_pending_time(w, ticket, None)
+    if pending_until is not None and w.lookups.state_types[state_id] in PENDING_TYPES:
+        ticket = set_pending_time(w, ticket, pending_until)
+    return ticket
+
+
+def set_pending_time(w: Write, ticket: Row, until: datetime | None) -> Row:
+    """``until_time`` as epoch, 0 to reset; OTRS writes this one without a no-op check."""
+    value = 0 if until is None else epoch(until, w.timezone)
+    ticket = w.update_ticket(ticket, until_time=value)
+    w.history(ticket, "SetPendingTime", name("00-00-00 00:00" if until is None else until.strftime("%Y-%m-%d %H:%M")))
+    return ticket
+
+
+def set_priority(w: Write, ticket: Row, priority: str) -> Row:
+    priority_id = w.lookups.id("ticket_priority", priority)
+    if priority_id == ticket["ticket_priority_id"]:
+        return ticket
+    old_id = ticket["ticket_priority_id"]
+    ticket = w.update_ticket(ticket, ticket_priority_id=priority_id)
+    w.history(ticket, "PriorityUpdate", name(w.name_of("ticket_priority", old_id), old_id, priority, priority_id))
+    return ticket
+
+
+def set_title(w: Write, ticket: Row, title: str) -> Row:
+    title = title[: w.schema.tables.ticket.c.title.type.length]
+    if title == ticket["title"]:
+        return ticket
+    old = ticket["title"] or ""
+    ticket = w.update_ticket(ticket, title=title)
+    shown = title if len(title) <= TITLE_IN_HISTORY else title[:TITLE_IN_HISTORY] + "..."
+    w.history(ticket, "TitleUpdate", name(old, shown))
+    return ticket
+
+
+def set_type(w: Write, ticket: Row, type_name: str) -> Row:
+    type_id = w.lookups.id("ticket_type", type_name)
+    if type_id == ticket["type_id"]:
+        return ticket
+    old_id = ticket["type_id"]
+    ticket = w.update_ticket(ticket, type_id=type_id)
+    w.history(ticket, "TypeUpdate", name(type_name, type_id, w.name_of("ticket_type", old_id), old_id))
+    return ticket
+
+
+def set_dynamic_field(w: Write, ticket: Row, field_name: str, value: Any) -> Row:
+    """DELETE + INSERT of the field's values (one row per value of a multiselect) and the history row."""
+    df, dfv = w.schema.tables.dynamic_field, w.schema.tables.dynamic_field_value
+    field = w.conn.execute(select(df).where(df.c.name == field_name, df.c.object_type == "Ticket")).mappings().first()
+    if field is None:
+        raise ValidationError([(f"dynamic_fields.{field_name}", "no ticket dynamic field has this name")])
+    column = _value_column(field["field_type"])
+    old = [r[0] for r in w.conn.execute(
+        select(dfv.c[column]).where(dfv.c.field_id == field["id"], dfv.c.object_id == ticket["id"]).order_by(dfv.c.id))]
+    new = list(value) if isinstance(value, list | tuple) else ([] if value is None else [value])
+    if old == new:
+        return ticket
+    w.conn.execute(delete(dfv).where(and_(dfv.c.field_id == field["id"], dfv.c.object_id == ticket["id"])))
+    if new:
+        w.conn.execute(dfv.insert(), [{"field_id": field["id"], "object_id": ticket["id"], column: v} for v in new])
+    w.history(ticket, "TicketDynamicFieldUpdate",
+              name("FieldName", field_name, "Value", ",".join(map(str, new)), "OldValue", ",".join(map(str, old))))
+    w.stale.extend(otrs_cache.dynamic_field_keys(ticket["id"]))
+    w.stale.extend(otrs_cache.ticket_keys(ticket["id"]))
+    return ticket
+
+
+def _value_column(field_type: str) -> str:
+    if field_type in ("Date", "DateTime"):
+        return "value_date"
+    if field_type == "Checkbox":
+        return "value_int"
+    return "value_text"
+
+
+def merge(w: Write, merged: Row, main: Row) -> tuple[Row, Row]:
+    """TicketMerge: the merged ticket's articles and their history move to the main ticket, both tickets get
+    a ``Merged`` row, the merged ticket goes to the ``merged`` state and is unlocked."""
+    t = w.schema.tables
+    article_ids = [r[0] for r in w.conn.execute(select(t.article.c.id).where(t.article.c.ticket_id == merged["id"]))]
+    if article_ids:
+        w.conn.execute(update(t.article).where(t.article.c.id.in_(article_ids)).values(ticket_id=main["id"]))
+        w.conn.execute(update(t.ticket_history).where(t.ticket_history.c.article_id.in_(article_ids))
+                       .values(ticket_id=main["id"]))
+        w.conn.execute(update(t.time_accounting).where(t.time_accounting.c.article_id.in_(article_ids))
+                       .values(ticket_id=main["id"]))
+        if "article_search_index" in t:
+            w.conn.execute(update(t.article_search_index)
+                           .where(t.article_search_index.c.article_id.in_(article_ids)).values(ticket_id=main["id"]))
+    text = name(merged["tn"], merged["id"], main["tn"], main["id"])
+    w.history(merged, "Merged", text)
+    w.history(main, "Merged", text)
+    merged_state = next(n for n, i in w.lookups.names("ticket_state").items() if w.lookups.state_types[i] == "merged")
+    merged = set_state(w, merged, merged_state)
+    merged = set_lock(w, merged, "unlock")
+    for ticket_id in (merged["id"], main["id"]):
+        w.stale.extend(otrs_cache.article_list_keys(ticket_id))
+    main = w.update_ticket(main)
+    return merged, main
