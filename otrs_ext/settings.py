@@ -69,6 +69,17 @@ class Settings:
         _parse_optional_path,
     )
     otrs_cache: str = _setting("file", "OTRS cache backend to invalidate: file, or a redis://... URL")
+    otrs_cache_prefix: str = _setting("", "key prefix of a namespaced Cache::Redis module; empty = none")
+    otrs_temp_dir: Path | None = _setting(
+        None, "OTRS TempDir holding CacheFileStorable; empty = <OTRS_EXT_OTRS_HOME>/var/tmp", _parse_optional_path
+    )
+    otrs_cache_subdir_levels: int = _setting(2, "OTRS Cache::SubdirLevels of the file cache (0-5)", int)
+    state_dir: Path = _setting(
+        Path("/var/lib/otrs-ext"), "directory for otrs-ext's local state: the cache-invalidation spool", Path
+    )
+    customer_company_tickets: bool = _setting(
+        True, "customers see their companies' tickets (not CustomerDisableCompanyTicketAccess)", _parse_bool
+    )
     article_storage: str = _setting("db", "OTRS article storage: db (ArticleStorageDB) or fs (ArticleStorageFS)")
     article_data_dir: Path | None = _setting(
         None, "ArticleDataDir of the fs backend; empty = <OTRS_EXT_OTRS_HOME>/var/article", _parse_optional_path
@@ -123,6 +134,11 @@ class Settings:
             bad("article_storage", "use db or fs, as SysConfig Ticket::Article::Backend::MIMEBase::ArticleStorage")
         if self.article_storage == "fs" and self.article_data_dir is None and self.otrs_home is None:
             bad("article_storage", "fs needs OTRS_EXT_ARTICLE_DATA_DIR or OTRS_EXT_OTRS_HOME to find the files")
+        if self.otrs_cache != "file" and self.otrs_cache != "none" and not self.otrs_cache.startswith(
+                ("redis://", "rediss://", "unix://")):
+            bad("otrs_cache", "use file (OTRS's FileStorable cache), none, or the redis://host:port/db of Cache::Redis")
+        if not 0 <= self.otrs_cache_subdir_levels <= 5:
+            bad("otrs_cache_subdir_levels", "must be OTRS's Cache::SubdirLevels, 0 to 5 (default 2)")
         if self.attachment_max_bytes <= 0:
             bad("attachment_max_bytes", "must be a positive number of bytes")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

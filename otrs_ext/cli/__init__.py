@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from ..errors import OtrsExtError
+from ..errors import OtrsExtError, ValidationError
 from ..logs import configure_logging
 from ..settings import Settings
-from . import db, demo, doctor, search, seed
+from . import db, demo, doctor, search, seed, ticket
 
 
 class _Group(click.Group):
@@ -19,7 +19,12 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except OtrsExtError as exc:
-            click.secho(f"error: {exc.message}", fg="red", err=True)
+            if isinstance(exc, ValidationError):
+                click.secho("error: the input was refused, nothing was written:", fg="red", err=True)
+                for path, problem in exc.problems:
+                    click.echo(f"  {path}: {problem}", err=True)
+            else:
+                click.secho(f"error: {exc.message}", fg="red", err=True)
             sys.exit(2)
 
 
@@ -44,5 +49,5 @@ class _SettingsLoader:
         return self._settings
 
 
-for module in (db, demo, doctor, search, seed):
+for module in (db, demo, doctor, search, seed, ticket):
     main.add_command(module.command)

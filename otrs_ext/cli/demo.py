@@ -17,8 +17,11 @@ from schema_maps.install import install
 from ..db import migrate
 from ..doctor.checks import Doctor
 from ..localservices import MariaDBServer, RedisServer, SphinxServer
+from ..runtime import build_runtime
 from ..seed.runs import logged_seed
 from ..settings import Settings
+from ..tickets.compose import build_ticket_core
+from ..tickets.inputs import NewArticle, NewTicket
 
 
 @click.command("demo")
@@ -45,7 +48,10 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
         click.echo(f"services up in {time.monotonic() - started:.1f}s: MariaDB :{mariadb.port} (ROW binlog), "
                    f"Redis :{redis_server.port}, searchd :{sphinx.port}")
         mariadb.create_database("otrs")
-        settings = Settings(db_url=mariadb.url("otrs"), redis_url=redis_server.url, search_url=sphinx.url).validate()
+        otrs_home = base_dir / "otrs"  # stands in for /opt/otrs: the file cache otrs-ext invalidates
+        (otrs_home / "var" / "tmp").mkdir(parents=True)
+        settings = Settings(db_url=mariadb.url("otrs"), redis_url=redis_server.url, search_url=sphinx.url,
+                            otrs_home=otrs_home, state_dir=base_dir / "state").validate()
         engine = create_engine(settings.db_url)
         try:
             with engine.begin() as conn:
@@ -54,14 +60,16 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
             click.echo(f"demo OTRS database: {schema.label}; own tables at migration {migrate.current(engine)}")
             report = logged_seed(engine, schema, tickets=tickets, articles_per_ticket=articles_per_ticket,
                                  seed=seed_value)
-            click.echo(report.summary() if hasattr(report, "summary") else str(report))
+            click.echo(report.summary())
         finally:
             engine.dispose()
+        tn = _welcome_ticket(settings)
         checks = Doctor(settings).run()
         for c in checks:
             click.echo(f"  doctor [{c.status}] {c.name}: {c.detail}")
         failed = any(c.status == "fail" for c in checks)
         _print_environment(settings)
+        click.echo(f"  then: otrs-ext ticket get {tn} --history")
         if check:
             raise SystemExit(1 if failed else 0)
         click.echo("demo running; press Ctrl-C to stop it")
@@ -74,6 +82,21 @@ def _print_environment(settings: Settings) -> None:
     click.echo(f"  export OTRS_EXT_DB_URL='{settings.db_url}'")
     click.echo(f"  export OTRS_EXT_REDIS_URL='{settings.redis_url}'")
     click.echo(f"  export OTRS_EXT_SEARCH_URL='{settings.search_url}'")
+    click.echo(f"  export OTRS_EXT_OTRS_HOME='{settings.otrs_home}' OTRS_EXT_STATE_DIR='{settings.state_dir}'")
+
+
+def _welcome_ticket(settings: Settings) -> str:
+    """One ticket written through the ticket core, as the API and ``otrs-ext ticket`` write them."""
+    runtime = build_runtime(settings)
+    try:
+        core = build_ticket_core(runtime)
+        created = core.service.create_ticket(1, NewTicket(title="Welcome to otrs-ext", queue="Raw"), NewArticle(
+            body="This ticket was written by otrs-ext's ticket core, row for row as OTRS writes it.",
+            subject="Welcome", channel="Internal", sender_type="system", visible_for_customer=True))
+    finally:
+        runtime.close()
+    click.echo(f"ticket core: created ticket {created.tn}")
+    return created.tn
 
 
 def _wait_for_interrupt() -> None:

@@ -52,3 +52,10 @@ def test_search_config_needs_no_settings():
     result = CliRunner().invoke(main, ["search", "config", "--port", "9400"], env={"OTRS_EXT_DB_URL": "bad"})
     assert result.exit_code == 0
     assert "type" in result.output and "9400" in result.output and "rt" in result.output
+
+
+def test_demo_check_brings_everything_up_and_writes_a_ticket(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "demo"), "--tickets", "30", "--check"])
+    assert result.exit_code == 0, result.output
+    assert "ticket core: created ticket" in result.output and "doctor [fail]" not in result.output
+    assert "otrs-ext ticket get" in result.output

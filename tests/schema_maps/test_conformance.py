@@ -8,39 +8,15 @@ install of the same generation must seed the same lookup rows.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import mysql
+from tests_paths import SHARED, VERSIONS
 
 import schema_maps
 from schema_maps.install import install
 
-REFERENCE = Path(os.environ.get("OTRS_EXT_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")) / "reference"
-
-# folder, files (schema, initial insert, post), generation the detection must name
-VERSIONS = {
-    "otrs-5.0": ("znuny/otrs-5.0/otrs-schema.mysql.sql", "znuny/otrs-5.0/otrs-initial_insert.mysql.sql",
-                 "znuny/otrs-5.0/otrs-schema-post.mysql.sql", "otrs5"),
-    "otrs-6.0": ("znuny/otrs-6.0/otrs-schema.mysql.sql", "znuny/otrs-6.0/otrs-initial_insert.mysql.sql",
-                 "znuny/otrs-6.0/otrs-schema-post.mysql.sql", "otrs6"),
-    "znuny-6.5": ("znuny/znuny-6.5/schema.mysql.sql", "znuny/znuny-6.5/initial_insert.mysql.sql",
-                  "znuny/znuny-6.5/schema-post.mysql.sql", "znuny6"),
-    "znuny-7.0": ("znuny/znuny-7.0-preview/schema.mysql.sql", "znuny/znuny-7.0-preview/initial_insert.mysql.sql",
-                  "znuny/znuny-7.0-preview/schema-post.mysql.sql", "znuny7"),
-    "znuny-7.1": ("znuny/znuny-7.1/schema.mysql.sql", "znuny/znuny-7.1/initial_insert.mysql.sql",
-                  "znuny/znuny-7.1/schema-post.mysql.sql", "znuny71"),
-    "otobo-10.0": ("otobo/otobo-10.0/otobo-schema.mysql.sql", "otobo/otobo-10.0/otobo-initial_insert.mysql.sql",
-                   "otobo/otobo-10.0/otobo-schema-post.mysql.sql", "otobo10"),
-    "otobo-10.1": ("otobo/otobo-10.1/mysql-generated/otobo-schema.mysql.sql",
-                   "otobo/otobo-10.1/mysql-generated/otobo-initial_insert.mysql.sql",
-                   "otobo/otobo-10.1/mysql-generated/otobo-schema-post.mysql.sql", "otobo10"),
-    "otobo-11.0": ("otobo/otobo-11.0/mysql-generated/otobo-schema.mysql.sql",
-                   "otobo/otobo-11.0/mysql-generated/otobo-initial_insert.mysql.sql",
-                   "otobo/otobo-11.0/mysql-generated/otobo-schema-post.mysql.sql", "otobo11"),
-}
+REFERENCE = SHARED / "reference"
 
 pytestmark = pytest.mark.skipif(
     not REFERENCE.is_dir(),

@@ -1,0 +1,88 @@
+"""``otrs-ext ticket ...`` end to end: a shell user creates and works a ticket, and reads it back as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, text
+
+from otrs_ext.cli import main
+
+
+@pytest.fixture
+def shell(otrs_database, redis_server, sphinx_server, tmp_path: Path):
+    engine: Engine = otrs_database("znuny71")
+    (tmp_path / "otrs" / "var" / "tmp").mkdir(parents=True)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO users (login, pw, first_name, last_name, valid_id, create_time, create_by, change_time, "
+            "change_by) VALUES ('nobody', '', 'No', 'Rights', 1, NOW(), 1, NOW(), 1)"))
+    env = {"OTRS_EXT_DB_URL": engine.url.render_as_string(hide_password=False),
+           "OTRS_EXT_REDIS_URL": redis_server.url, "OTRS_EXT_SEARCH_URL": sphinx_server.url,
+           "OTRS_EXT_LOG_JSON": "false", "OTRS_EXT_OTRS_HOME": str(tmp_path / "otrs"),
+           "OTRS_EXT_STATE_DIR": str(tmp_path / "state")}
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(main, ["ticket", *args], env=env)
+        if ok:
+            assert result.exit_code == 0, result.output
+            return json.loads(result.stdout)
+        return result
+
+    run.engine = engine
+    return run
+
+
+def test_create_with_html_and_attachment_then_read_back(shell, tmp_path: Path) -> None:
+    report = tmp_path / "report.csv"
+    report.write_bytes("host;ip\nреги.рф;10.0.0.1\n".encode())
+    created = shell("create", "--title", "Домен не резолвится", "--queue", "Raw", "--customer-user", "jane@acme.test",
+                    "--customer-id", "ACME", "--channel", "Phone", "--sender-type", "customer", "--visible",
+                    "--subject", "DNS", "--html", "--body", "<p>Hello <b>team</b></p>", "--attach", str(report))
+    ticket = created["ticket"]
+    assert ticket["title"] == "Домен не резолвится" and ticket["queue"] == "Raw" and ticket["state"] == "new"
+    assert len(ticket["tn"]) >= 14 and created["article_id"]
+
+    got = shell("get", ticket["tn"], "--history")
+    article = got["articles"][0]
+    assert article["channel"] == "Phone" and article["sender_type"] == "customer" and article["visible_for_customer"]
+    assert "Hello team" in article["body"] and "<b>team</b>" in article["body_html"]
+    assert [a["filename"] for a in article["attachments"]] == ["report.csv"]
+    assert [h["history_type"] for h in got["history"]][:3] == ["NewTicket", "CustomerUpdate", "PhoneCallCustomer"]
+
+
+def test_an_agents_day_on_one_ticket(shell) -> None:
+    tn = shell("create", "--title", "Printer on fire", "--queue", "Raw")["ticket"]["tn"]
+    assert shell("lock", tn)["ticket"]["lock"] == "lock"
+    assert shell("move", tn, "Misc")["ticket"]["queue"] == "Misc"
+    assert shell("priority", tn, "4 high")["ticket"]["priority"] == "4 high"
+    assert shell("title", tn, "Printer extinguished")["ticket"]["title"] == "Printer extinguished"
+    noted = shell("article", tn, "--body", "called the fire brigade", "--time-units", "15")
+    assert noted["article_id"]
+    pending = shell("state", tn, "pending reminder", "--pending-until", "2030-01-02 10:00")["ticket"]
+    assert pending["state"] == "pending reminder" and pending["pending_until"] > 0
+    closed = shell("state", tn, "closed successful")["ticket"]
+    assert closed["state"] == "closed successful" and closed["pending_until"] == 0
+    history = [h["history_type"] for h in shell("get", tn, "--history", "--no-articles")["history"]]
+    for expected in ("Lock", "Move", "PriorityUpdate", "TitleUpdate", "AddNote", "StateUpdate", "SetPendingTime"):
+        assert expected in history
+
+
+def test_refusals_are_readable_and_write_nothing(shell) -> None:
+    def tickets() -> int:
+        with shell.engine.connect() as conn:
+            return conn.execute(text("SELECT COUNT(*) FROM ticket")).scalar_one()
+
+    before = tickets()
+    bad = shell("create", "--title", "x", "--queue", "No Such Queue", "--state", "nope", ok=False)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert "ticket.queue: unknown queue 'No Such Queue'" in bad.output and "ticket.state: unknown" in bad.output
+    denied = shell("create", "--title", "x", "--queue", "Raw", "--as", "nobody", ok=False)
+    assert denied.exit_code == 2 and "nobody" in denied.output and "create" in denied.output
+    missing = shell("get", "999999", ok=False)
+    assert missing.exit_code == 2 and "no ticket with number or id '999999'" in missing.output
+    assert tickets() == before
