@@ -1,4 +1,4 @@
-"""Builds the ticket core (service, reader, permissions, cache invalidator) from a ``Runtime``.
+"""Builds the ticket core (service, reader, directory, permissions, cache invalidator) from a ``Runtime``.
 
 The API, the CLI, Celery tasks and cron call this once per process; the pieces stay plain classes that tests
 can also assemble by hand.
@@ -15,6 +15,7 @@ from schema_maps import OtrsSchema
 
 from ..runtime import Runtime
 from ..settings import Settings
+from .directory import Directory
 from .numbers import TicketNumbers
 from .otrs_cache import Invalidator, otrs_cache_from_settings
 from .permissions import Permissions
@@ -29,6 +30,7 @@ SPOOL_SUBDIR = "otrs-cache-spool"
 class TicketCore:
     service: TicketService
     reader: TicketReader
+    directory: Directory
     permissions: Permissions
     invalidator: Invalidator
 
@@ -68,4 +70,5 @@ def build_ticket_core(runtime: Runtime) -> TicketCore:
         timezone=settings.otrs_timezone, max_attachment_bytes=settings.attachment_max_bytes,
     )
     return TicketCore(service=service, reader=TicketReader(engine, schema, permissions, store),
-                      permissions=permissions, invalidator=invalidator)
+                      directory=Directory(engine, schema, permissions), permissions=permissions,
+                      invalidator=invalidator)
