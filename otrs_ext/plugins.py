@@ -16,7 +16,9 @@ from .errors import ConfigurationError
 from .events import hookspecs
 
 # handler name -> module implementing hooks of otrs_ext.events.hookspecs
-BUILTIN_HANDLERS: dict[str, str] = {}
+BUILTIN_HANDLERS: dict[str, str] = {
+    "event_log": "otrs_ext.events.handlers.event_log",
+}
 
 
 def available_handlers() -> dict[str, str]:

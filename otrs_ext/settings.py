@@ -96,6 +96,15 @@ class Settings:
     handlers: tuple[str, ...] = _setting(
         (), "comma-separated event handler plugins to run in the tailer", _parse_names
     )
+    tail_identity: str = _setting(
+        "default", "name of this tailer: its checkpoint and lock (one running tailer per identity)"
+    )
+    tail_server_id: int = _setting(0, "replica server_id the tailer registers with; 0 = derived from the identity", int)
+    tail_debounce_seconds: float = _setting(
+        2.0, "how long the tailer waits for OTRS to finish writing a ticket or article without history row", float
+    )
+    tail_checkpoint_seconds: float = _setting(1.0, "at most one tailer checkpoint per this many seconds", float)
+    tail_metrics_port: int = _setting(0, "port of the tailer's /metrics and /healthz; 0 = off", int)
     log_level: str = _setting("INFO", "log level: DEBUG, INFO, WARNING, ERROR")
     log_json: bool = _setting(True, "structured JSON log lines (true) or plain text (false)", _parse_bool)
 
@@ -141,6 +150,10 @@ class Settings:
             bad("otrs_cache_subdir_levels", "must be OTRS's Cache::SubdirLevels, 0 to 5 (default 2)")
         if self.attachment_max_bytes <= 0:
             bad("attachment_max_bytes", "must be a positive number of bytes")
+        if not self.tail_identity or len(self.tail_identity) > 40:
+            bad("tail_identity", "must be 1 to 40 characters")
+        if self.tail_debounce_seconds < 0 or self.tail_checkpoint_seconds < 0:
+            bad("tail_debounce_seconds", "tail debounce and checkpoint seconds must not be negative")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("log_level", "use DEBUG, INFO, WARNING or ERROR")
         return problems

@@ -92,7 +92,7 @@ _OTRS5_TYPES = {
     ("Internal", True): "note-external", ("Internal", False): "note-internal",
     ("Chat", True): "chat-external", ("Chat", False): "chat-internal",
 }
-_OTRS5_INVISIBLE = ("email-internal", "email-notification-int", "note-internal", "note-report", "chat-internal")
+OTRS5_INVISIBLE = ("email-internal", "email-notification-int", "note-internal", "note-report", "chat-internal")
 
 
 class Otrs5ArticleLayout:
@@ -130,7 +130,7 @@ class Otrs5ArticleLayout:
             (t.c.name.like("chat-%"), literal("Chat")),
             else_=literal("Internal"),
         )
-        visible = case((t.c.name.in_(_OTRS5_INVISIBLE), literal(0)), else_=literal(1))
+        visible = case((t.c.name.in_(OTRS5_INVISIBLE), literal(0)), else_=literal(1))
         return select(
             a.c.id, a.c.ticket_id, a.c.article_sender_type_id, channel.label("channel"),
             visible.label("is_visible_for_customer"),

@@ -9,7 +9,7 @@ import click
 from ..errors import OtrsExtError, ValidationError
 from ..logs import configure_logging
 from ..settings import Settings
-from . import db, demo, doctor, search, seed, ticket
+from . import db, demo, doctor, search, seed, tail, ticket
 
 
 class _Group(click.Group):
@@ -49,5 +49,5 @@ class _SettingsLoader:
         return self._settings
 
 
-for module in (db, demo, doctor, search, seed, ticket):
+for module in (db, demo, doctor, search, seed, tail, ticket):
     main.add_command(module.command)

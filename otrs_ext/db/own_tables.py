@@ -6,7 +6,8 @@ OTRS tables are never altered: these maps are the only tables otrs-ext creates.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy.dialects.mysql import DATETIME
 
 PREFIX = "otrs_ext_"
 VERSION_TABLE = PREFIX + "alembic_version"
@@ -28,5 +29,36 @@ def own_metadata(schema: str | None = None) -> MetaData:
         Column("seconds", Float),
         Column("counts", JSON),  # rows written per OTRS table
         Column("error", String(2000)),
+    )
+    # where a tailer resumes (log_file/log_pos or gtid: the start of its oldest unfinished transaction) and
+    # up to where its events were handed to the handlers (events up to there are not dispatched again)
+    Table(
+        PREFIX + "tail_checkpoint", md,
+        Column("identity", String(100), primary_key=True),
+        Column("log_file", String(255), nullable=False),
+        Column("log_pos", BigInteger, nullable=False),
+        Column("gtid", String(255)),
+        Column("dispatched_file", String(255), nullable=False),
+        Column("dispatched_pos", BigInteger, nullable=False),
+        Column("updated_at", DATETIME(fsp=6), nullable=False),
+    )
+    # handlers whose effects are not naturally idempotent record the events they applied here
+    Table(
+        PREFIX + "handled_event", md,
+        Column("handler", String(100), primary_key=True),
+        Column("event_id", String(191), primary_key=True),
+        Column("handled_at", DateTime, nullable=False),
+    )
+    # the event_log handler: one row per domain event, however often it was delivered
+    Table(
+        PREFIX + "event_log", md,
+        Column("event_id", String(191), primary_key=True),
+        Column("event_type", String(40), nullable=False),
+        Column("ticket_id", BigInteger, nullable=False),
+        Column("backfill", Boolean, nullable=False),
+        Column("occurred_at", DateTime),
+        Column("first_seen", DATETIME(fsp=6), nullable=False),
+        Column("deliveries", Integer, nullable=False),
+        Index(PREFIX + "event_log_ticket", "ticket_id"),
     )
     return md

@@ -1,9 +1,11 @@
 """The contract between the event pipeline and its handler plugins.
 
-A handler is a module or object implementing any of these hooks with ``@hookimpl``; it may declare only
-the arguments it needs. Hooks are called once per domain event, must be idempotent by ``event.event_id``
-(a crash replays events since the last checkpoint) and must only write to otrs-ext's own stores, sending
-slow or external work to Celery.
+A handler is a module or object implementing the hooks of the events it wants with ``@hookimpl``; it may
+declare only the arguments it needs (``event``, ``services``: see ``otrs_ext.events.dispatch.Services``).
+Hooks are called once per domain event (``otrs_ext.events.domain``), must be idempotent by
+``event.event_id`` (a crash replays the events since the last checkpoint; ``services.once`` helps), must
+only write to otrs-ext's own stores, and hand slow or external work to ``services.defer``, which runs it
+after the checkpoint of the transaction is stored.
 """
 
 from __future__ import annotations
@@ -43,3 +45,8 @@ def on_ticket_merged(event, services):  # noqa: ANN001, ANN201
 @hookspec
 def on_ticket_deleted(event, services):  # noqa: ANN001, ANN201
     """A ticket and its articles were deleted."""
+
+
+@hookspec
+def on_history_added(event, services):  # noqa: ANN001, ANN201
+    """A ticket_history row was written (every OTRS action leaves one)."""

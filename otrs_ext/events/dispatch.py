@@ -1,0 +1,131 @@
+"""Hands domain events to the handler plugins, one handler at a time, and stops at the first failure.
+
+Each event goes to the handlers implementing its hook, in registration order. A handler that raises stops
+the pipeline (fail-stop): the tailer exits without storing a checkpoint past the event, logs which handler
+failed on which event, and a restart retries it. An event that can never succeed (a poison event) is
+skipped only when an operator names it (``otrs-ext tail --skip EVENT_ID``), and the skip is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.dialects.mysql import insert
+
+from schema_maps import OtrsSchema
+
+from ..db.lookups import Lookups
+from ..db.own_tables import PREFIX, own_metadata
+from ..errors import OtrsExtError
+from .domain import (
+    ArticleCreated,
+    DomainEvent,
+    DynamicFieldChanged,
+    HistoryAdded,
+    TicketChanged,
+    TicketCreated,
+    TicketDeleted,
+    TicketMerged,
+)
+
+log = logging.getLogger(__name__)
+
+HOOKS: dict[type[DomainEvent], str] = {
+    TicketCreated: "on_ticket_created",
+    ArticleCreated: "on_article_created",
+    TicketChanged: "on_ticket_changed",
+    DynamicFieldChanged: "on_dynamic_field_changed",
+    TicketMerged: "on_ticket_merged",
+    TicketDeleted: "on_ticket_deleted",
+    HistoryAdded: "on_history_added",
+}
+
+
+class HandlerFailed(OtrsExtError):
+    status = 500
+    code = "handler-failed"
+
+    def __init__(self, handler: str, event: DomainEvent, error: BaseException) -> None:
+        super().__init__(
+            f"handler {handler!r} failed on {type(event).__name__} {event.event_id} (ticket {event.ticket_id}): "
+            f"{type(error).__name__}: {error}. The tailer stopped before checkpointing it; fix the handler and "
+            f"restart, or skip this event explicitly with `otrs-ext tail --skip {event.event_id}`"
+        )
+        self.handler = handler
+        self.event = event
+
+
+@dataclass
+class Services:
+    """What handlers get besides the event. ``defer`` collects work for after the checkpoint."""
+
+    engine: Engine
+    schema: OtrsSchema
+    own_schema: str | None = None
+    search: Any = None
+    redis: Any = None
+    deferred: list[Callable[[], None]] = field(default_factory=list)
+
+    def lookups(self) -> Lookups:
+        with self.engine.connect() as conn:
+            return Lookups.load(conn, self.schema)
+
+    def defer(self, work: Callable[[], None]) -> None:
+        """Run ``work`` (e.g. ``task.delay(...)``) once the transaction's checkpoint is stored."""
+        self.deferred.append(work)
+
+    def once(self, conn: Connection, handler: str, event_id: str) -> bool:
+        """Record that ``handler`` applied ``event_id``, in the caller's transaction; False if it already had.
+
+        For handlers whose effect is not idempotent by itself (counters, appended rows): do the effect in the
+        same transaction only when this returns True.
+        """
+        table = own_metadata(self.own_schema).tables[
+            f"{self.own_schema}.{PREFIX}handled_event" if self.own_schema else f"{PREFIX}handled_event"]
+        result = conn.execute(insert(table).prefix_with("IGNORE").values(
+            handler=handler, event_id=event_id, handled_at=_now(conn)))
+        return result.rowcount == 1
+
+
+def _now(conn: Connection) -> Any:
+    return conn.execute(select(func.now())).scalar_one()
+
+
+class Dispatcher:
+    def __init__(self, plugins: pluggy.PluginManager, services: Services, *, skip: Iterable[str] = ()) -> None:
+        self.plugins = plugins
+        self.services = services
+        self.skip = set(skip)
+        self.dispatched = 0
+
+    def handler_names(self) -> list[str]:
+        return [name for name, _ in self.plugins.list_name_plugin()]
+
+    def dispatch(self, events: Iterable[DomainEvent]) -> int:
+        count = 0
+        for event in events:
+            if event.event_id in self.skip:
+                log.warning("skipping event %s as the operator asked", event.event_id,
+                            extra={"event": "tail_event_skipped", "event_id": event.event_id,
+                                   "ticket_id": event.ticket_id})
+                continue
+            hook = getattr(self.plugins.hook, HOOKS[type(event)])
+            for impl in hook.get_hookimpls():
+                arguments = {"event": event, "services": self.services}
+                try:
+                    impl.function(**{name: arguments[name] for name in impl.argnames})
+                except Exception as error:
+                    raise HandlerFailed(impl.plugin_name, event, error) from error
+            count += 1
+        self.dispatched += count
+        return count
+
+    def run_deferred(self) -> None:
+        work, self.services.deferred = self.services.deferred, []
+        for item in work:
+            item()

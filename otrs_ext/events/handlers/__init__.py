@@ -1,0 +1,1 @@
+"""Built-in event handlers, each a module of ``@hookimpl`` functions registered by name in settings."""

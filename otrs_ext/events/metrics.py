@@ -1,0 +1,99 @@
+"""The tailer's health and metrics, served as ``/healthz`` and ``/metrics`` (Prometheus text format)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .rows import Position
+
+
+class TailMetrics:
+    """Updated by the tailer's thread, read by the HTTP thread; plain values under one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.events: Counter[str] = Counter()
+        self.transactions = 0
+        self.lag_seconds = 0.0
+        self.holding = 0
+        self.checkpoint: Position | None = None
+        self.checkpoint_at = 0.0
+        self.state = "starting"  # starting, snapshot, streaming, reconnecting, stopped, failed
+        self.started_at = time.time()
+
+    def count(self, events: list) -> None:
+        with self._lock:
+            self.events.update(type(e).__name__ for e in events)
+
+    def update(self, **values: object) -> None:
+        with self._lock:
+            for name, value in values.items():
+                setattr(self, name, value)
+
+    def render(self) -> str:
+        with self._lock:
+            lines = [
+                "# HELP otrs_ext_tail_events_total Domain events handed to the handlers.",
+                "# TYPE otrs_ext_tail_events_total counter",
+            ]
+            lines += [f'otrs_ext_tail_events_total{{type="{name}"}} {n}' for name, n in sorted(self.events.items())]
+            if not self.events:
+                lines.append('otrs_ext_tail_events_total{type="TicketCreated"} 0')
+            lines += [
+                "# HELP otrs_ext_tail_transactions_total Committed transactions read from the binlog.",
+                "# TYPE otrs_ext_tail_transactions_total counter",
+                f"otrs_ext_tail_transactions_total {self.transactions}",
+                "# HELP otrs_ext_tail_lag_seconds Age of the last transaction read (0 when caught up).",
+                "# TYPE otrs_ext_tail_lag_seconds gauge",
+                f"otrs_ext_tail_lag_seconds {self.lag_seconds:.3f}",
+                "# HELP otrs_ext_tail_holding Tickets and articles waiting for OTRS to finish writing them.",
+                "# TYPE otrs_ext_tail_holding gauge",
+                f"otrs_ext_tail_holding {self.holding}",
+                "# HELP otrs_ext_tail_checkpoint_timestamp_seconds When the last checkpoint was stored.",
+                "# TYPE otrs_ext_tail_checkpoint_timestamp_seconds gauge",
+                f"otrs_ext_tail_checkpoint_timestamp_seconds {self.checkpoint_at:.3f}",
+            ]
+            if self.checkpoint is not None:
+                index, pos = self.checkpoint.key()
+                lines += [
+                    "# HELP otrs_ext_tail_checkpoint_position Binlog position of the last checkpoint.",
+                    "# TYPE otrs_ext_tail_checkpoint_position gauge",
+                    f'otrs_ext_tail_checkpoint_position{{file="{self.checkpoint.log_file}"}} {pos}',
+                    f"otrs_ext_tail_checkpoint_file_index {index}",
+                ]
+            lines.append(f'otrs_ext_tail_up{{state="{self.state}"}} {int(self.state in ("streaming", "snapshot"))}')
+            return "\n".join(lines) + "\n"
+
+    def healthy(self) -> bool:
+        with self._lock:
+            return self.state in ("streaming", "snapshot", "starting")
+
+
+def serve_metrics(metrics: TailMetrics, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """Start the endpoint in a daemon thread; ``.shutdown()`` stops it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path.split("?")[0] == "/metrics":
+                body, status, kind = metrics.render().encode(), 200, "text/plain; version=0.0.4; charset=utf-8"
+            elif self.path.split("?")[0] == "/healthz":
+                ok = metrics.healthy()
+                body, status, kind = (b"ok\n" if ok else f"{metrics.state}\n".encode()), (200 if ok else 503), \
+                    "text/plain; charset=utf-8"
+            else:
+                body, status, kind = b"not found\n", 404, "text/plain; charset=utf-8"
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence per-request logs
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="tail-metrics", daemon=True).start()
+    return server
