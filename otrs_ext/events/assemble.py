@@ -68,18 +68,26 @@ class Assembler:
         self._tickets: dict[int, _Held] = {}
         self._articles: dict[int, _Held] = {}
         self._last_end: Position | None = None
+        self._closing: list[tuple[str, int]] = []
 
     # --- input ------------------------------------------------------------------------------------------
     def feed(self, txn: Transaction) -> list[DomainEvent]:
+        """The events this transaction completes: creations first, then the changes in row order."""
         out: list[DomainEvent] = []
+        self._closing: list[tuple[str, int]] = []
         for index, change in enumerate(txn.changes):
             handle = getattr(self, f"_on_{change.table}", None)
             if handle is None and change.table in ATTACHMENT_TABLES:
                 handle = self._on_attachment
             if handle is not None:
                 handle(txn, index, change, out)
+        # Closed items are completed only now, so that rows the same transaction wrote after the closing
+        # history row (otrs-ext writes a whole ticket in one) are part of them.
+        created: list[DomainEvent] = []
+        for kind, ident in self._closing:
+            (self._complete_article if kind == "article" else self._complete_ticket)(ident, created)
         self._last_end = txn.end
-        return out
+        return created + out
 
     def flush_due(self) -> list[DomainEvent]:
         """Emit what has waited ``debounce`` seconds without its closing history row."""
@@ -180,8 +188,9 @@ class Assembler:
         ticket_id, article_id = row["ticket_id"], row.get("article_id")
         history_type = self.resolver.history_type(row["history_type_id"])
         if article_id and article_id in self._articles:
-            self._complete_article(article_id, out)
-        self._complete_ticket(ticket_id, out)  # NewTicket, or any later row: the ticket row is written
+            self._closing.append(("article", article_id))
+        if ticket_id in self._tickets:
+            self._closing.append(("ticket", ticket_id))  # NewTicket, or any later row: the ticket is written
         name = row.get("name") or ""
         if history_type == "Merged":
             main_id = _merged_into(name)
