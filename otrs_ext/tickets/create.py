@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 
 from sqlalchemy import and_, delete, func, select
@@ -50,8 +51,10 @@ def insert_ticket(w: Write, tn: str, new: NewTicket) -> Row:
     ticket_id = w.conn.execute(t.insert().values(**values)).inserted_primary_key[0]
     ticket: Row = {"id": ticket_id, **values, "customer_id": None, "customer_user_id": None}
     w.history(ticket, "NewTicket", name(tn, new.queue, new.priority, new.state, ticket_id))
-    if new.customer_id is not None or new.customer_user is not None:
-        ticket = set_customer(w, ticket, new.customer_id, new.customer_user)
+    if new.customer_id or new.customer_user:
+        # TicketCreate passes both to TicketCustomerSet, the missing one as '' (OTRS_INTERNALS §13 item 8:
+        # "CustomerID=;"), so the column holds '' rather than NULL.
+        ticket = set_customer(w, ticket, new.customer_id or "", new.customer_user or "")
     return ticket
 
 
@@ -65,7 +68,9 @@ def set_customer(w: Write, ticket: Row, customer_id: str | None, customer_user: 
         ticket = w.update_ticket(ticket, customer_id=company)
     if user != ticket["customer_user_id"]:
         ticket = w.update_ticket(ticket, customer_user_id=user)
-    w.history(ticket, "CustomerUpdate", f"%%CustomerID={company or ''};CustomerUser={user or ''};")
+    # OTRS names only the values it was given ("CustomerUser=x;" alone when the company is kept).
+    given = [("CustomerID", customer_id), ("CustomerUser", customer_user)]
+    w.history(ticket, "CustomerUpdate", "%%" + "".join(f"{k}={v};" for k, v in given if v is not None))
     return ticket
 
 
@@ -75,11 +80,13 @@ def _body_files(article: NewArticle, body: str) -> tuple[str, str, list[StoredFi
         html = StoredFile(filename="file-2", content=body.encode("utf-8"),
                           content_type=f'text/html; charset="{article.charset}"', disposition="")
         return html_to_text(body), f"text/plain; charset={article.charset}", [html]
-    return body.replace("\r\n", "\n").replace("\r", "\n"), f"text/plain; charset={article.charset}", []
+    # MIMEBase ArticleCreate turns only these sequences into LF; a lone CR stays.
+    return re.sub(r"\n\r|\r\r\n|\r\n", "\n", body), f"text/plain; charset={article.charset}", []
 
 
 def _one_line(value: str) -> str:
-    return value.replace("\r", "").replace("\n", " ")
+    """Header fields as OTRS stores them: CR and LF removed, not replaced (a folded "a,\n b" becomes "a, b")."""
+    return value.replace("\r", "").replace("\n", "")
 
 
 def insert_article(w: Write, ticket: Row, article: NewArticle, store: AttachmentStore) -> tuple[Row, int]:
@@ -91,7 +98,7 @@ def insert_article(w: Write, ticket: Row, article: NewArticle, store: Attachment
                    content_id=_bracketed(a.content_id))
         for n, a in zip(unique_names([a.filename for a in article.attachments]), article.attachments, strict=True)
     ]
-    message_id = article.message_id[:3800]
+    message_id = _one_line(article.message_id)[:3800]
     content_path = w.now.strftime("%Y/%m/%d")
     vocabulary = {
         "ticket_id": ticket["id"],
@@ -115,10 +122,11 @@ def insert_article(w: Write, ticket: Row, article: NewArticle, store: Attachment
     store.write(w.conn, article_id, content_path, files, user_id=w.user_id, now=w.now)
     w.history(ticket, article.history_type, article.history_comment, article_id=article_id)
     _mark_new_message(w, ticket["id"], article_id)
-    if article.time_units:
-        _account_time(w, ticket, article_id, article.time_units)
     if _resets_unlock_timeout(w, ticket["id"], article_id, article.sender_type):
         ticket = w.reset_unlock_timeout(ticket)
+    # The screens account time after ArticleCreate returned, so its row follows the timeout reset's.
+    if article.time_units:
+        _account_time(w, ticket, article_id, article.time_units)
     w.stale.extend(otrs_cache.article_list_keys(ticket["id"]))
     return ticket, article_id
 

@@ -19,30 +19,51 @@ from ..db.lookups import Lookups
 
 NAME_LIMIT = 200  # ticket_history.name is VARCHAR(200); OTRS cuts longer names
 
-# The English sentences of Ticket::Frontend::HistoryTypes, for rendering history in otrs-ext's screens.
+# The English sentences of Ticket::Frontend::HistoryTypes###000-Framework, for rendering history in otrs-ext's
+# screens as the agent history screen does.
 SENTENCES = {
     "NewTicket": 'Created ticket [%s] in "%s" with priority "%s" and state "%s".',
+    "FollowUp": "Added follow-up to ticket [%s]. %s",
+    "SendAutoReject": 'Sent auto reject to "%s".',
+    "SendAutoReply": 'Sent auto reply to "%s".',
+    "SendAutoFollowUp": 'Sent auto follow-up to "%s".',
+    "Forward": 'Forwarded to "%s".',
+    "Bounce": 'Bounced to "%s".',
+    "SendAnswer": 'Sent email to "%s".',
+    "SendAgentNotification": 'Sent "%s" notification to "%s" via "%s".',
+    "SendCustomerNotification": 'Sent notification to "%s".',
+    "EmailAgent": "Sent email to customer.",
+    "EmailCustomer": "Added email. %s",
+    "PhoneCallAgent": "Added phone call to customer.",
+    "PhoneCallCustomer": "Added phone call from customer.",
+    "AddNote": "Added note (%s).",
     "Move": 'Changed queue to "%s" (%s) from "%s" (%s).',
-    "Lock": 'Locked ticket.',
-    "Unlock": 'Unlocked ticket.',
-    "OwnerUpdate": 'Changed owner to "%s" (%s).',
-    "ResponsibleUpdate": 'Changed responsible to "%s" (%s).',
-    "StateUpdate": 'Changed state from "%s" to "%s".',
-    "PriorityUpdate": 'Changed priority from "%s" (%s) to "%s" (%s).',
-    "TitleUpdate": 'Changed title from "%s" to "%s".',
-    "TypeUpdate": 'Changed type from "%s" (%s) to "%s" (%s).',
+    "Lock": "Locked ticket.",
+    "Unlock": "Unlocked ticket.",
+    "Remove": "%s",
+    "TimeAccounting": "Added %s time unit(s), for a total of %s time unit(s).",
     "CustomerUpdate": 'Changed customer to "%s".',
+    "PriorityUpdate": 'Changed priority from "%s" (%s) to "%s" (%s).',
+    "OwnerUpdate": 'Changed owner to "%s" (%s).',
+    "LoopProtection": 'Loop protection: no auto-response sent to "%s".',
+    "Misc": "%s",
     "SetPendingTime": 'Changed pending time to "%s".',
-    "AddNote": 'Added note (%s).',
+    "StateUpdate": 'Changed state from "%s" to "%s".',
     "TicketDynamicFieldUpdate": 'Changed dynamic field %s from "%s" to "%s".',
-    "Merged": 'Merged Ticket (%s/%s) to (%s/%s).',
-    "EmailCustomer": 'Added email. %s',
-    "EmailAgent": 'Sent email to customer.',
-    "SendAnswer": 'Email sent to "%s".',
-    "FollowUp": 'FollowUp for [%s]. %s',
-    "PhoneCallCustomer": 'Added call from customer.',
-    "PhoneCallAgent": 'Added call to customer.',
-    "WebRequestCustomer": 'Customer request via web.',
+    "WebRequestCustomer": "Added web request from customer.",
+    "TicketLinkAdd": 'Added link to ticket "%s".',
+    "TicketLinkDelete": 'Deleted link to ticket "%s".',
+    "SystemRequest": "Added system request (%s).",
+    "Merged": "Merged Ticket (%s/%s) to (%s/%s).",
+    "ResponsibleUpdate": 'Changed responsible to "%s" (%s).',
+    "Subscribe": 'Added subscription for user "%s".',
+    "Unsubscribe": 'Removed subscription for user "%s".',
+    "TypeUpdate": 'Changed type from "%s" (%s) to "%s" (%s).',
+    "ServiceUpdate": 'Changed service to "%s" (%s).',
+    "SLAUpdate": 'Changed SLA to "%s" (%s).',
+    "ArchiveFlagUpdate": 'Changed archive state to "%s".',
+    "TitleUpdate": 'Changed title from "%s" to "%s".',
+    "EmailResend": 'Resent email to "%s".',
 }
 
 
@@ -60,6 +81,13 @@ def render(history_type: str, stored: str) -> str:
     if sentence is None:
         return " ".join(parts)
     wanted = sentence.count("%s")
+    parts += [""] * max(0, 6 - len(parts))
+    # AgentTicketHistory reorders these two: the dynamic field row is stored as
+    # FieldName%%<name>%%Value%%<new>%%OldValue%%<old>, and TypeUpdate stores the new type before the old.
+    if history_type == "TicketDynamicFieldUpdate":
+        parts = [parts[1], parts[5], parts[3]]
+    elif history_type == "TypeUpdate":
+        parts = [parts[2], parts[3], parts[0], parts[1]]
     parts = (parts + [""] * wanted)[:wanted]
     # ``CustomerUpdate`` stores "CustomerID=x;CustomerUser=y;", shown as one part.
     return sentence % tuple(parts)

@@ -160,8 +160,7 @@ class TicketReader:
             if customer and not art["is_visible_for_customer"]:
                 continue
             files = self.attachment_reader.read(conn, art["id"], art["content_path"])
-            html = next((c for m, c in files if m.filename == "file-2" and m.content_type.startswith("text/html")
-                         and m.disposition == ""), None)
+            html = next((c for m, c in files if _is_html_body(m)), None)
             views.append(ArticleView(
                 article_id=art["id"], sender_type=senders.get(art["article_sender_type_id"], ""),
                 channel=art["channel"], visible_for_customer=bool(art["is_visible_for_customer"]),
@@ -169,7 +168,7 @@ class TicketReader:
                 body=art["a_body"] or "", body_html=html.decode("utf-8", "replace") if html is not None else None,
                 content_type=art["a_content_type"] or "", message_id=art["a_message_id"] or "",
                 incoming_time=art["incoming_time"], created=art["create_time"], created_by=art["create_by"],
-                attachments=[m for m, _ in files if not (m.filename == "file-2" and m.disposition == "")],
+                attachments=[m for m, _ in files if not _is_html_body(m)],
             ))
         return views
 
@@ -199,3 +198,10 @@ class TicketReader:
                          created=r["create_time"], created_by=r["create_by"])
             for r in conn.execute(select(h).where(h.c.ticket_id == ticket_id).order_by(h.c.id)).mappings()
         ]
+
+
+def _is_html_body(meta: AttachmentMeta) -> bool:
+    """OTRS's HTML body attachment: ``file-2`` as text/html, disposition '' in the database and 'inline' when
+    read from ArticleStorageFS without a disposition file."""
+    return (meta.filename == "file-2" and meta.content_type.lower().startswith("text/html")
+            and meta.disposition in ("", "inline"))

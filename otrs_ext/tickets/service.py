@@ -125,7 +125,8 @@ class TicketService:
         def run(w: Write, row: Row) -> Row:
             self._require_move(w, user_id, queue)
             return setters.move(w, row, queue)
-        self._set(user_id, ticket_id, "ro", run, ("queue", queue, "queue"))
+        # AgentTicketMove's permission is move_into, on the ticket's current queue as on the target.
+        self._set(user_id, ticket_id, "move_into", run, ("queue", queue, "queue"))
 
     def set_state(self, user_id: int, ticket_id: int, state: str, *, pending_until: datetime | None = None) -> None:
         self._set(user_id, ticket_id, "rw",
@@ -229,6 +230,8 @@ class TicketService:
         body = text_of(article.body, f"{path}.body", [])
         self._check_text(problems, path, body=body, subject=article.subject, from_=article.from_, to=article.to,
                          cc=article.cc)
+        for i, attachment in enumerate(article.attachments):
+            self._check_text(problems, f"{path}.attachments[{i}]", filename=attachment.filename)
 
     def _check_text(self, problems: list[tuple[str, str]], path: str, **values: str) -> None:
         """On 3-byte ``utf8`` tables a character above U+FFFF cannot be stored: refuse it with its place."""
@@ -245,9 +248,12 @@ class TicketService:
     def _narrow(self) -> frozenset[str]:
         if self._narrow_tables is None:
             with self.engine.connect() as conn:
+                # Every table a ticket operation writes text to: titles reach ticket_history, names reach
+                # the attachment tables, values reach dynamic_field_value.
                 rows = conn.execute(text(
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
-                    "AND table_name IN ('ticket', 'article_data_mime', 'article') "
+                    "AND table_name IN ('ticket', 'ticket_history', 'article', 'article_data_mime', "
+                    "'article_data_mime_attachment', 'article_attachment', 'dynamic_field_value') "
                     "AND table_collation NOT LIKE 'utf8mb4%'"))
                 self._narrow_tables = frozenset(r[0] for r in rows)
         return self._narrow_tables

@@ -99,7 +99,8 @@ def set_title(w: Write, ticket: Row, title: str) -> Row:
         return ticket
     old = ticket["title"] or ""
     ticket = w.update_ticket(ticket, title=title)
-    shown = title if len(title) <= TITLE_IN_HISTORY else title[:TITLE_IN_HISTORY] + "..."
+    # TicketTitleUpdate appends "..." whenever the cut title is 50 characters long, so also to an uncut 50.
+    shown = title if len(title) < TITLE_IN_HISTORY else title[:TITLE_IN_HISTORY] + "..."
     w.history(ticket, "TitleUpdate", name(old, shown))
     return ticket
 
@@ -130,10 +131,24 @@ def set_dynamic_field(w: Write, ticket: Row, field_name: str, value: Any) -> Row
     if new:
         w.conn.execute(dfv.insert(), [{"field_id": field["id"], "object_id": ticket["id"], column: v} for v in new])
     w.history(ticket, "TicketDynamicFieldUpdate",
-              name("FieldName", field_name, "Value", ",".join(map(str, new)), "OldValue", ",".join(map(str, old))))
+              name("FieldName", field_name, "Value", _readable(field["field_type"], new), "OldValue",
+                   _readable(field["field_type"], old)))
     w.stale.extend(otrs_cache.dynamic_field_keys(ticket["id"]))
     w.stale.extend(otrs_cache.ticket_keys(ticket["id"]))
     return ticket
+
+
+def _readable(field_type: str, values: list[Any]) -> str:
+    """The field backend's ReadableValueRender, which OTRS puts in the history: values joined by ", ", a date
+    without its time, a date-time without seconds, a checkbox as Checked/Unchecked."""
+    def one(value: Any) -> str:
+        if isinstance(value, datetime) or (field_type in ("Date", "DateTime") and isinstance(value, str)):
+            text = str(value)
+            return text[:10] if field_type == "Date" else text[:16]
+        if field_type == "Checkbox" and value is not None and str(value) != "":
+            return "Checked" if int(value) == 1 else "Unchecked"
+        return "" if value is None else str(value)
+    return ", ".join(one(v) for v in values)
 
 
 def _value_column(field_type: str) -> str:

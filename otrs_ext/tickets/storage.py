@@ -8,6 +8,7 @@ own directory and removed again when the transaction fails.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Protocol
 from sqlalchemy import Connection, select
 
 from schema_maps import OtrsSchema
+
+from ..errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -111,16 +114,26 @@ class FileSystemStore:
         if not files:
             return
         target = self.directory(article_id, content_path)
-        target.mkdir(parents=True, exist_ok=True, mode=self.dir_mode)
-        for f in files:
-            name = f.filename.replace("/", "_").replace("\\", "_")
-            self._put(target / name, f.content)
-            self._put(target / f"{name}.content_type", f.content_type.encode())
-            self._put(target / f"{name}.disposition", f.disposition.encode())
-            if f.content_id:
-                self._put(target / f"{name}.content_id", f.content_id.encode())
-            if f.content_alternative:
-                self._put(target / f"{name}.content_alternative", f.content_alternative.encode())
+        try:
+            target.mkdir(parents=True, exist_ok=True, mode=self.dir_mode)
+            # Names as OTRS's FilenameCleanUp(Type => 'Local') leaves them; cleaning can make two names equal.
+            names = unique_names([local_filename(f.filename) for f in files])
+            for name, f in zip(names, files, strict=True):
+                self._put(target / f"{name}.content_type", f.content_type.encode())
+                if f.content_id:
+                    self._put(target / f"{name}.content_id", f.content_id.encode())
+                if f.content_alternative:
+                    self._put(target / f"{name}.content_alternative", f.content_alternative.encode())
+                # OTRS writes no disposition file for an empty disposition (the HTML body file-2).
+                if f.disposition:
+                    self._put(target / f"{name}.disposition", f.disposition.encode())
+                self._put(target / name, f.content)
+        except OSError as exc:
+            # A raw OSError would reach API clients as an anonymous 500; this names the directory to fix.
+            raise ConfigurationError(
+                f"cannot write the files of article {article_id} to {target}: {exc.strerror or exc}; "
+                f"ArticleDataDir {self.root} must be a directory otrs-ext can write to (OTRS uses 770/660)"
+            ) from exc
 
     def _put(self, path: Path, data: bytes) -> None:
         path.write_bytes(data)
@@ -140,11 +153,42 @@ class FileSystemStore:
         result = []
         for i, file_name in enumerate(names, start=1):
             content = (directory / file_name).read_bytes()
+            content_id = _sidecar(directory, file_name, "content_id") or None
+            content_type = _sidecar(directory, file_name, "content_type")
             result.append((AttachmentMeta(
-                file_id=i, filename=file_name, content_type=_sidecar(directory, file_name, "content_type"),
-                size=len(content), disposition=_sidecar(directory, file_name, "disposition"),
-                content_id=_sidecar(directory, file_name, "content_id") or None), content))
+                file_id=i, filename=file_name, content_type=content_type, size=len(content),
+                disposition=_disposition(directory, file_name, content_type, content_id),
+                content_id=content_id), content))
         return result
+
+
+def local_filename(name: str) -> str:
+    """OTRS's ``FilenameCleanUp(Type => 'Local')``: what ``ArticleStorageFS`` names an attachment's file."""
+    name = re.sub(r"^\s+|\r|\n|\s+$", "", name)
+    name = re.sub(r"^\.+", "", name)
+    name = re.sub(r"[^\w\-+.#_]", "_", name)
+    name = re.sub(r"[\u2460-\u24FF]", "_", name)
+    match = re.fullmatch(r"(.*)\.+([^.]+)", name, flags=re.DOTALL)
+    stem, ext = (match.group(1), "." + match.group(2)) if match else (name, "")
+    if stem:
+        while len((stem + ext).encode("utf-8")) > 220:
+            if len(stem) > 1:
+                stem = stem[:-1]
+            else:
+                ext = ext[:-1]
+        name = stem + ext
+    return name
+
+
+def _disposition(directory: Path, file_name: str, content_type: str, content_id: str | None) -> str:
+    """The disposition file, or OTRS's defaults when there is none (ArticleAttachmentIndexRaw)."""
+    if (directory / f"{file_name}.disposition").exists():
+        return _sidecar(directory, file_name, "disposition")
+    if content_id and "image" in content_type.lower():
+        return "inline"
+    if re.search(r"file-[12]", file_name):
+        return "inline"
+    return "attachment"
 
 
 _SIDECARS = {".content_type", ".content_id", ".content_alternative", ".disposition"}

@@ -69,6 +69,9 @@ class Write:
 
     def reset_unlock_timeout(self, ticket: Row) -> Row:
         """``timeout`` = now and the ``Misc`` row OTRS writes after a lock or an agent's article."""
+        if ticket["timeout"] == self.epoch_now:
+            # TicketUnlockTimeoutUpdate returns early when the value is unchanged (a lock right after an article).
+            return ticket
         ticket = self.update_ticket(ticket, timeout=self.epoch_now)
         self.history(ticket, "Misc", "Reset of unlock time.")
         return ticket
