@@ -171,7 +171,13 @@ class TicketService:
             rows = {first: w.ticket(first), second: w.ticket(second)}
             for row in rows.values():
                 self.permissions.require_ticket(w.conn, user_id, row, "rw")
-            setters.merge(w, rows[merged_id], rows[main_id])
+
+            def add_note(ticket: Row, subject: str, body: str) -> Row:
+                note = NewArticle(body=body, subject=subject, channel="Internal", sender_type="agent",
+                                  visible_for_customer=True, charset="ascii")
+                return create.insert_article(w, ticket, note, self.store)[0]
+
+            setters.merge(w, rows[merged_id], rows[main_id], add_note)
 
         self._write(user_id, run)
 

@@ -7,6 +7,7 @@ time, which OTRS writes unconditionally). Each returns the ticket as it now is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -159,20 +160,24 @@ def _value_column(field_type: str) -> str:
     return "value_text"
 
 
-def merge(w: Write, merged: Row, main: Row) -> tuple[Row, Row]:
-    """TicketMerge: the merged ticket's articles and their history move to the main ticket, both tickets get
-    a ``Merged`` row, the merged ticket goes to the ``merged`` state and is unlocked."""
+def merge(w: Write, merged: Row, main: Row, add_note: Callable[[Row, str, str], Row]) -> tuple[Row, Row]:
+    """TicketMerge: the merged ticket's articles, their history and its time accounting move to the main
+    ticket; the merged ticket gets OTRS's automatic note (``add_note(ticket, subject, body)``); both tickets
+    get a ``Merged`` row; watchers move over; the merged ticket goes to the ``merged`` state, unlocked."""
     t = w.schema.tables
     article_ids = [r[0] for r in w.conn.execute(select(t.article.c.id).where(t.article.c.ticket_id == merged["id"]))]
     if article_ids:
         w.conn.execute(update(t.article).where(t.article.c.id.in_(article_ids)).values(ticket_id=main["id"]))
         w.conn.execute(update(t.ticket_history).where(t.ticket_history.c.article_id.in_(article_ids))
                        .values(ticket_id=main["id"]))
-        w.conn.execute(update(t.time_accounting).where(t.time_accounting.c.article_id.in_(article_ids))
-                       .values(ticket_id=main["id"]))
         if "article_search_index" in t:
             w.conn.execute(update(t.article_search_index)
                            .where(t.article_search_index.c.article_id.in_(article_ids)).values(ticket_id=main["id"]))
+    w.conn.execute(update(t.time_accounting).where(t.time_accounting.c.ticket_id == merged["id"])
+                   .values(ticket_id=main["id"]))
+    _move_watchers(w, merged["id"], main["id"])
+    # Ticket::Frontend::AutomaticMergeSubject / AutomaticMergeText, OTRS's defaults
+    merged = add_note(merged, "Ticket Merged", f"Merged Ticket {merged['tn']} to {main['tn']}.")
     text = name(merged["tn"], merged["id"], main["tn"], main["id"])
     w.history(merged, "Merged", text)
     w.history(main, "Merged", text)
@@ -183,3 +188,13 @@ def merge(w: Write, merged: Row, main: Row) -> tuple[Row, Row]:
         w.stale.extend(otrs_cache.article_list_keys(ticket_id))
     main = w.update_ticket(main)
     return merged, main
+
+
+def _move_watchers(w: Write, merged_id: int, main_id: int) -> None:
+    """Watchers of the merged ticket watch the main ticket from now on (once each)."""
+    watcher = w.schema.tables.ticket_watcher
+    on_main = select(watcher.c.user_id).where(watcher.c.ticket_id == main_id)
+    already = {r[0] for r in w.conn.execute(on_main)}
+    w.conn.execute(update(watcher).where(watcher.c.ticket_id == merged_id, watcher.c.user_id.not_in(already))
+                   .values(ticket_id=main_id))
+    w.conn.execute(delete(watcher).where(watcher.c.ticket_id == merged_id))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from factories import add_agent, add_watcher, audit
 from ops_support import CORES, Core, own_schemas_only, shared_core
 
 from otrs_ext.tickets.inputs import NewArticle, NewTicket
@@ -393,7 +394,11 @@ def test_merge_moves_articles_and_writes_both_tickets_history(core: Core) -> Non
     core.service.merge(core.agent, merged_id, main_id)
 
     assert [a["id"] for a in core.articles(main_id)] == sorted([merged_article, main_article])
-    assert core.articles(merged_id) == []
+    # OTRS's automatic note (Ticket::Frontend::AutomaticMergeSubject/-Text) is all the merged ticket keeps
+    [note_row] = core.articles(merged_id)
+    assert (note_row["a_subject"], note_row["a_body"], note_row["channel"], note_row["is_visible_for_customer"]) == (
+        "Ticket Merged", f"Merged Ticket {merged_tn} to {main_tn}.", "Internal", 1)
+    assert note_row["a_content_type"] == "text/plain; charset=ascii"
     assert {r["ticket_id"] for r in core.rows("time_accounting", article_id=merged_article)} == {main_id}
     text = f"%%{merged_tn}%%{merged_id}%%{main_tn}%%{main_id}"
     merged_state = core.id("ticket_state", "merged")
@@ -409,6 +414,27 @@ def test_merge_moves_articles_and_writes_both_tickets_history(core: Core) -> Non
     merged = core.ticket(merged_id)
     assert (merged["ticket_state_id"], merged["ticket_lock_id"], merged["change_by"]) == (
         merged_state, core.id("ticket_lock_type", "unlock"), core.agent)
+
+
+def test_merge_hands_watchers_and_ticket_time_accounting_to_the_main_ticket(core: Core) -> None:
+    merged_id = new_ticket(core, title="Duplicate")
+    main_id = new_ticket(core, title="Original")
+    with core.engine.begin() as conn:
+        watcher_a = add_agent(conn, core.schema)
+        watcher_b = add_agent(conn, core.schema)
+        add_watcher(conn, core.schema, merged_id, watcher_a)
+        add_watcher(conn, core.schema, merged_id, watcher_b)
+        add_watcher(conn, core.schema, main_id, watcher_b)
+        conn.execute(core.schema.tables.time_accounting.insert().values(  # booked on the ticket, no article
+            ticket_id=merged_id, article_id=None, time_unit=3, **audit(conn)))
+
+    core.service.merge(core.agent, merged_id, main_id)
+
+    assert core.rows("ticket_watcher", ticket_id=merged_id) == []
+    watching = sorted(r["user_id"] for r in core.rows("ticket_watcher", ticket_id=main_id))
+    assert watching == sorted([watcher_a, watcher_b])
+    assert core.rows("time_accounting", ticket_id=merged_id) == []
+    assert [float(r["time_unit"]) for r in core.rows("time_accounting", ticket_id=main_id)] == [3.0]
 
 
 # --- no-op detection --------------------------------------------------------------------------------------
