@@ -129,6 +129,12 @@ class TicketService:
         self._set(user_id, ticket_id, "move_into", run, ("queue", queue, "queue"))
 
     def set_state(self, user_id: int, ticket_id: int, state: str, *, pending_until: datetime | None = None) -> None:
+        lookups = self.lookups()
+        state_id = lookups.names("ticket_state").get(state)
+        if pending_until is not None and state_id is not None and \
+                lookups.state_types[state_id] not in setters.PENDING_TYPES:
+            raise ValidationError([("pending_until", f"only pending states have a pending time; {state!r} is "
+                                                     f"of type {lookups.state_types[state_id]!r}")])
         self._set(user_id, ticket_id, "rw",
                   lambda w, row: setters.set_state(w, row, state, pending_until=pending_until),
                   ("ticket_state", state, "state"))

@@ -308,3 +308,13 @@ def test_failed_create_leaves_no_ticket_and_no_files(ticket_core) -> None:
     assert changed_tables(before, after) == ["ticket_number_counter"]
     assert after[0]["ticket_number_counter"][0] == before[0]["ticket_number_counter"][0] + 1
     assert after[1] == before[1]
+
+
+def test_pending_time_for_a_state_that_is_not_pending_is_refused(ticket_core) -> None:
+    core = ticket_core("znuny71")
+    created = core.service.create_ticket(core.agent, NewTicket(title="t", queue="Raw"))
+    with pytest.raises(ValidationError) as refused:
+        core.service.set_state(core.agent, created.ticket_id, "closed successful",
+                               pending_until=datetime(2030, 1, 1, 10, 0))
+    assert refused.value.problems[0][0] == "pending_until" and "'closed'" in refused.value.problems[0][1]
+    assert core.reader.get(ticket_id=created.ticket_id).state == "new"
