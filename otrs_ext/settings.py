@@ -104,6 +104,15 @@ class Settings:
         2.0, "how long the tailer waits for OTRS to finish writing a ticket or article without history row", float
     )
     tail_checkpoint_seconds: float = _setting(1.0, "at most one tailer checkpoint per this many seconds", float)
+    tail_source: str = _setting(
+        "binlog", "where the tailer reads changes: binlog (a replica connection) or poll (ticket_history and article "
+        "by id, for servers without a ROW binlog)"
+    )
+    tail_poll_seconds: float = _setting(0.5, "poll source: seconds between polls once caught up", float)
+    tail_poll_gap_seconds: float = _setting(
+        10.0, "poll source: how long a missing history or article id may still be committed before it is skipped",
+        float,
+    )
     tail_metrics_port: int = _setting(0, "port of the tailer's /metrics and /healthz; 0 = off", int)
     log_level: str = _setting("INFO", "log level: DEBUG, INFO, WARNING, ERROR")
     log_json: bool = _setting(True, "structured JSON log lines (true) or plain text (false)", _parse_bool)
@@ -154,6 +163,10 @@ class Settings:
             bad("tail_identity", "must be 1 to 40 characters")
         if self.tail_debounce_seconds < 0 or self.tail_checkpoint_seconds < 0:
             bad("tail_debounce_seconds", "tail debounce and checkpoint seconds must not be negative")
+        if self.tail_source not in ("binlog", "poll"):
+            bad("tail_source", "use binlog (needs binlog_format=ROW, binlog_row_metadata=FULL) or poll")
+        if self.tail_poll_seconds <= 0 or self.tail_poll_gap_seconds < 0:
+            bad("tail_poll_seconds", "the poll interval must be positive and the gap grace not negative")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("log_level", "use DEBUG, INFO, WARNING or ERROR")
         return problems

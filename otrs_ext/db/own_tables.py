@@ -6,6 +6,8 @@ OTRS tables are never altered: these maps are the only tables otrs-ext creates.
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table
 from sqlalchemy.dialects.mysql import DATETIME
 
@@ -62,3 +64,10 @@ def own_metadata(schema: str | None = None) -> MetaData:
         Index(PREFIX + "event_log_ticket", "ticket_id"),
     )
     return md
+
+
+@functools.cache
+def own_table(name: str, schema: str | None = None) -> Table:
+    """One own table by its name without the prefix (``"event_log"``). Built once per process: fresh Table
+    objects would miss SQLAlchemy's statement cache and recompile every statement."""
+    return own_metadata(schema).tables[f"{schema}.{PREFIX}{name}" if schema else f"{PREFIX}{name}"]

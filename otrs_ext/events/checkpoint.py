@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, Table, select, text
 from sqlalchemy.dialects.mysql import insert
 
-from ..db.own_tables import PREFIX, own_metadata
+from ..db.own_tables import own_table
 from ..errors import OtrsExtError
 from .rows import Position
 
@@ -38,8 +38,7 @@ class CheckpointStore:
     def __init__(self, engine: Engine, identity: str, own_schema: str | None = None) -> None:
         self.engine = engine
         self.identity = identity
-        self.table: Table = own_metadata(own_schema).tables[
-            f"{own_schema}.{PREFIX}tail_checkpoint" if own_schema else f"{PREFIX}tail_checkpoint"]
+        self.table: Table = own_table("tail_checkpoint", own_schema)
 
     def load(self) -> Checkpoint | None:
         with self.engine.connect() as conn:

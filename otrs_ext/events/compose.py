@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from ..runtime import Runtime
 from .dispatch import Dispatcher, Services
 from .metrics import TailMetrics
+from .poll import PollConfig, PollTailer
 from .tailer import TailConfig, Tailer
 
 
@@ -20,5 +21,10 @@ def build_tailer(runtime: Runtime, *, skip: Iterable[str] = (), metrics: TailMet
     services = Services(engine=runtime.engine, schema=runtime.schema, own_schema=runtime.settings.own_schema,
                         search=runtime.search, redis=runtime.redis)
     dispatcher = Dispatcher(runtime.plugins, services, skip=skip)
+    s = runtime.settings
+    if s.tail_source == "poll":  # no usable binlog: read ticket_history and article by id
+        poll = PollConfig(interval=s.tail_poll_seconds, gap_grace=s.tail_poll_gap_seconds, timezone=s.otrs_timezone)
+        return PollTailer(runtime.engine, runtime.schema, dispatcher, own_schema=s.own_schema,
+                          config=tail_config(runtime), metrics=metrics, poll=poll)
     return Tailer(runtime.engine, runtime.schema, dispatcher, own_schema=runtime.settings.own_schema,
                   config=tail_config(runtime), metrics=metrics)

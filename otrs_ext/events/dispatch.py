@@ -20,7 +20,7 @@ from sqlalchemy.dialects.mysql import insert
 from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
-from ..db.own_tables import PREFIX, own_metadata
+from ..db.own_tables import own_table
 from ..errors import OtrsExtError
 from .domain import (
     ArticleCreated,
@@ -85,8 +85,7 @@ class Services:
         For handlers whose effect is not idempotent by itself (counters, appended rows): do the effect in the
         same transaction only when this returns True.
         """
-        table = own_metadata(self.own_schema).tables[
-            f"{self.own_schema}.{PREFIX}handled_event" if self.own_schema else f"{PREFIX}handled_event"]
+        table = own_table("handled_event", self.own_schema)
         result = conn.execute(insert(table).prefix_with("IGNORE").values(
             handler=handler, event_id=event_id, handled_at=_now(conn)))
         return result.rowcount == 1

@@ -34,17 +34,26 @@ class SnapshotReport:
 
 
 class Snapshot:
-    def __init__(self, engine: Engine, schema: OtrsSchema, *, chunk: int = CHUNK) -> None:
+    def __init__(self, engine: Engine, schema: OtrsSchema, *, chunk: int = CHUNK,
+                 position: Callable[[Connection], Position] | None = None) -> None:
         self.engine = engine
         self.schema = schema
         self.chunk = chunk
+        # where the snapshot's state ends when it is not a binlog position (the polling source's watermarks),
+        # read inside the snapshot's transaction
+        self.position = position
 
     def run(self, dispatch: Callable[[list[DomainEvent]], object],
             progress: Callable[[int, int], None] | None = None) -> SnapshotReport:
         """Hand every ticket and article to ``dispatch`` in batches; return the position to stream from."""
         tickets = articles = 0
         with self.engine.connect() as conn:
-            position = _consistent_snapshot(conn)
+            if self.position is None:
+                position = _consistent_snapshot(conn)
+            else:
+                conn.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+                position = self.position(conn)
             total = conn.execute(text(f"SELECT COUNT(*) FROM {self.schema.tables.ticket.name}")).scalar_one()
             log.info("snapshot of %d tickets at %s", total, position,
                      extra={"event": "tail_snapshot_start", "tickets": total, "position": str(position)})

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, update
 
-from ..db.own_tables import PREFIX, own_metadata
+from ..db.own_tables import own_table
 
 
 class SeedRunLog:
     def __init__(self, engine: Engine, own_schema: str | None = None) -> None:
         self.engine = engine
-        self.table = own_metadata(own_schema).tables[_qualified(PREFIX + "seed_run", own_schema)]
+        self.table = own_table("seed_run", own_schema)
 
     def start(self, *, seed: int, tickets: int, articles_per_ticket: float, generation: str) -> int:
         with self.engine.begin() as conn:
@@ -36,9 +36,6 @@ class SeedRunLog:
         with self.engine.begin() as conn:
             conn.execute(update(self.table).where(self.table.c.id == run_id).values(**values))
 
-
-def _qualified(name: str, schema: str | None) -> str:
-    return f"{schema}.{name}" if schema else name
 
 
 def _now() -> datetime:

@@ -7,22 +7,17 @@ proof of its delivery guarantees: every event at least once (``deliveries >= 1``
 
 from __future__ import annotations
 
-from sqlalchemy import Table, func
+from sqlalchemy import func
 from sqlalchemy.dialects.mysql import insert
 
-from ...db.own_tables import PREFIX, own_metadata
+from ...db.own_tables import own_table
 from ..dispatch import Services
 from ..domain import DomainEvent
 from ..hookspecs import hookimpl
 
 
-def _table(services: Services) -> Table:
-    name = f"{PREFIX}event_log"
-    return own_metadata(services.own_schema).tables[f"{services.own_schema}.{name}" if services.own_schema else name]
-
-
 def record(event: DomainEvent, services: Services) -> None:
-    table = _table(services)
+    table = own_table("event_log", services.own_schema)
     with services.engine.begin() as conn:
         conn.execute(insert(table).values(
             event_id=event.event_id, event_type=type(event).__name__, ticket_id=event.ticket_id,
