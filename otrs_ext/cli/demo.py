@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import shutil
 import signal
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import click
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, func, select
 
 import schema_maps
 from schema_maps.install import install
 
 from ..db import migrate
+from ..db.own_tables import own_table
 from ..doctor.checks import Doctor
+from ..errors import ServiceStartError
+from ..events.compose import build_tailer
+from ..events.metrics import TailMetrics, serve_metrics
 from ..localservices import MariaDBServer, RedisServer, SphinxServer
+from ..localservices.base import free_port
 from ..runtime import build_runtime
 from ..seed.runs import logged_seed
 from ..settings import Settings
@@ -51,7 +57,8 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
         otrs_home = base_dir / "otrs"  # stands in for /opt/otrs: the file cache otrs-ext invalidates
         (otrs_home / "var" / "tmp").mkdir(parents=True)
         settings = Settings(db_url=mariadb.url("otrs"), redis_url=redis_server.url, search_url=sphinx.url,
-                            otrs_home=otrs_home, state_dir=base_dir / "state").validate()
+                            otrs_home=otrs_home, state_dir=base_dir / "state", handlers=("event_log",),
+                            tail_metrics_port=free_port()).validate()
         engine = create_engine(settings.db_url)
         try:
             with engine.begin() as conn:
@@ -63,7 +70,10 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
             click.echo(report.summary())
         finally:
             engine.dispose()
+        tail = services.enter_context(_Tailing(settings))
         tn = _welcome_ticket(settings)
+        seen = tail.wait_for_ticket(tn)
+        click.echo(f"tailer: {seen}; metrics at http://127.0.0.1:{settings.tail_metrics_port}/metrics")
         checks = Doctor(settings).run()
         for c in checks:
             click.echo(f"  doctor [{c.status}] {c.name}: {c.detail}")
@@ -83,6 +93,52 @@ def _print_environment(settings: Settings) -> None:
     click.echo(f"  export OTRS_EXT_REDIS_URL='{settings.redis_url}'")
     click.echo(f"  export OTRS_EXT_SEARCH_URL='{settings.search_url}'")
     click.echo(f"  export OTRS_EXT_OTRS_HOME='{settings.otrs_home}' OTRS_EXT_STATE_DIR='{settings.state_dir}'")
+
+
+class _Tailing:
+    """``otrs-ext tail`` in a thread of the demo process, with the event_log handler and its metrics."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.runtime = build_runtime(settings)
+        self.metrics = TailMetrics()
+        self.server = serve_metrics(self.metrics, settings.tail_metrics_port)
+        self.tailer = build_tailer(self.runtime, metrics=self.metrics)
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="tailer", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.tailer.run(self.stop)
+        except BaseException as error:  # noqa: BLE001 - shown by wait_for_ticket
+            self.error = error
+
+    def __enter__(self) -> _Tailing:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(15)
+        self.server.shutdown()
+        self.runtime.close()
+
+    def wait_for_ticket(self, tn: str, timeout: float = 120.0) -> str:
+        """Wait until the tailer handed the creation of ticket ``tn`` to the handlers."""
+        log = own_table("event_log", self.runtime.settings.own_schema)
+        ticket = self.runtime.schema.tables.ticket
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.error is not None:
+                raise self.error
+            with self.runtime.engine.connect() as conn:
+                ticket_id = conn.execute(select(ticket.c.id).where(ticket.c.tn == tn)).scalar()
+                seen = conn.execute(select(log.c.first_seen).where(log.c.event_id == f"ticket-created:{ticket_id}"))
+                if seen.first() is not None:
+                    events = conn.execute(select(func.count()).select_from(log)).scalar()
+                    return f"saw ticket {tn} created ({events} events handled, snapshot included)"
+            time.sleep(0.2)
+        raise ServiceStartError(f"the tailer did not report ticket {tn} within {timeout:.0f}s")
 
 
 def _welcome_ticket(settings: Settings) -> str:
