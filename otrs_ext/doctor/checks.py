@@ -20,6 +20,7 @@ import schema_maps
 from ..db import migrate
 from ..db.engine import make_engine
 from ..errors import OtrsExtError
+from ..events.checkpoint import CheckpointStore
 from ..search.client import SphinxQL
 from ..search.indexdef import INDEX_NAME
 from ..settings import Settings
@@ -68,7 +69,10 @@ class Doctor:
                 yield from self._guarded(conn, self._privileges, "privileges")
                 yield from self._guarded(conn, self._binlog, "binlog")
                 yield from self._guarded(conn, self._charsets, "charsets")
-            yield from self._guarded(None, lambda _: [self._own_tables(engine)], "own tables")
+            own = self._own_tables(engine)
+            yield own
+            if own.status == "ok":
+                yield from self._guarded(None, lambda _: [self._tailer(engine)], "tailer")
         finally:
             engine.dispose()
 
@@ -172,6 +176,27 @@ class Doctor:
                          "otrs-ext db upgrade")
         return Check("own tables", "ok", f"at migration {applied}")
 
+    def _tailer(self, engine) -> Check:  # noqa: ANN001 - a SQLAlchemy Engine
+        """How far the tailer's last checkpoint is behind the server's binlog, and how old it is."""
+        identity = self.settings.tail_identity
+        checkpoint = CheckpointStore(engine, identity, self.settings.own_schema).load()
+        if checkpoint is None:
+            return Check("tailer", "warn", f"no checkpoint for identity {identity!r}: the tailer has not run yet",
+                         "start `otrs-ext tail` (the demo runs it)")
+        with engine.connect() as conn:
+            age = conn.execute(text("SELECT TIMESTAMPDIFF(SECOND, :at, NOW(6))"),
+                               {"at": checkpoint.updated_at}).scalar_one()
+            master = conn.exec_driver_sql("SHOW MASTER STATUS").first()
+        done = checkpoint.dispatched
+        if master is None or done.log_file.startswith("poll."):
+            return Check("tailer", "ok", f"checkpoint {done}, {age}s old")
+        behind = (int(master[1]) - done.log_pos) if master[0] == done.log_file else None
+        where = f"{behind} bytes behind" if behind is not None else f"at {done.log_file}, server at {master[0]}"
+        if (behind is None or behind > 0) and age > STALE_TAIL_SECONDS:
+            return Check("tailer", "warn", f"checkpoint {age}s old, {where}",
+                         "is `otrs-ext tail` running? its log and /healthz tell why it stopped")
+        return Check("tailer", "ok", f"checkpoint {age}s old, {where}")
+
     def _redis(self) -> Check:
         client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=3, socket_connect_timeout=3)
         try:
@@ -193,6 +218,9 @@ class Doctor:
                          f"start searchd with the configuration printed by `otrs-ext search config` "
                          f"(it defines the RT index '{INDEX_NAME}'), or fix OTRS_EXT_SEARCH_URL")
         return Check("search", "ok", f"index {INDEX_NAME} with {len(columns)} columns at {client.url}")
+
+
+STALE_TAIL_SECONDS = 300
 
 
 def _granted(grants: str, privilege: str, database: str) -> bool:
