@@ -96,6 +96,12 @@ class Settings:
     handlers: tuple[str, ...] = _setting(
         (), "comma-separated event handler plugins to run in the tailer", _parse_names
     )
+    api_max_request_bytes: int = _setting(
+        60 * 1024 * 1024, "largest API request (body with all attachments), in bytes; larger gets 413", int
+    )
+    api_intake_queues: tuple[str, ...] = _setting(
+        (), "comma-separated queues intake (website) keys may create tickets in; empty = any", _parse_names
+    )
     tail_identity: str = _setting(
         "default", "name of this tailer: its checkpoint and lock (one running tailer per identity)"
     )

@@ -9,7 +9,7 @@ import click
 from ..errors import OtrsExtError, ValidationError
 from ..logs import configure_logging
 from ..settings import Settings
-from . import db, demo, doctor, search, seed, tail, ticket
+from . import db, demo, doctor, search, seed, serve, tail, ticket
 
 
 class _Group(click.Group):
@@ -51,3 +51,5 @@ class _SettingsLoader:
 
 for module in (db, demo, doctor, search, seed, tail, ticket):
     main.add_command(module.command)
+main.add_command(serve.serve)
+main.add_command(serve.apikey)

@@ -20,14 +20,9 @@ from ..jsonable import jsonable
 from ..runtime import build_runtime
 from ..tickets import names
 from ..tickets.compose import TicketCore, build_ticket_core
-from ..tickets.inputs import CHANNELS, SENDER_TYPES, Attachment, NewArticle, NewTicket
+from ..tickets.inputs import CHANNELS, SENDER_TYPES, Attachment, NewArticle, NewTicket, history_for
 
 SYSTEM_USER_ID = 1
-# the history type OTRS's own screens write for an article of this (channel, sender type)
-HISTORY_TYPES = {
-    ("Phone", "agent"): "PhoneCallAgent", ("Phone", "customer"): "PhoneCallCustomer",
-    ("Email", "agent"): "EmailAgent", ("Email", "customer"): "EmailCustomer", ("Email", "system"): "EmailAgent",
-}
 
 
 @click.group("ticket")
@@ -102,11 +97,11 @@ def _article(body: str | None, body_file: Any, html: bool, subject: str, channel
     if body is None and body_file is None:
         return None
     content: str | bytes = body if body is not None else body_file.read()
-    history_type = HISTORY_TYPES.get((channel, sender_type), "AddNote")
+    history_type, comment = history_for(channel, sender_type)
     return NewArticle(
         body=content, subject=subject, channel=channel, sender_type=sender_type, visible_for_customer=visible,
         mime_type="text/html" if html else "text/plain", from_=from_, to=to, cc=cc,
-        history_type=history_type, history_comment="%%Note" if history_type == "AddNote" else "%%",
+        history_type=history_type, history_comment=comment,
         time_units=time_units,
         attachments=[Attachment(filename=p.name, content=p.read_bytes(),
                                 content_type=mimetypes.guess_type(p.name)[0] or "application/octet-stream")

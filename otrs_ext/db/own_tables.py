@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table
-from sqlalchemy.dialects.mysql import DATETIME
+from sqlalchemy.dialects.mysql import DATETIME, MEDIUMTEXT
 
 PREFIX = "otrs_ext_"
 VERSION_TABLE = PREFIX + "alembic_version"
@@ -62,6 +62,41 @@ def own_metadata(schema: str | None = None) -> MetaData:
         Column("first_seen", DATETIME(fsp=6), nullable=False),
         Column("deliveries", Integer, nullable=False),
         Index(PREFIX + "event_log_ticket", "ticket_id"),
+    )
+    # API keys: only a hash of the secret is kept; ``prefix`` finds the row, the hash proves the key
+    Table(
+        PREFIX + "api_key", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("prefix", String(16), nullable=False, unique=True),
+        Column("secret_hash", String(64), nullable=False),
+        Column("scope", String(20), nullable=False),  # intake, agent
+        Column("agent_id", Integer),  # the OTRS agent an agent key acts as
+        Column("name", String(200), nullable=False),
+        Column("rate_per_minute", Integer, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("last_used_at", DateTime),
+        Column("revoked_at", DateTime),
+    )
+    # the stored outcome of a request sent with an Idempotency-Key (NULL status: still being processed)
+    Table(
+        PREFIX + "idempotency", md,
+        Column("key_id", Integer, primary_key=True),
+        Column("idem_key", String(191), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer),
+        Column("response_body", MEDIUMTEXT),
+        Column("location", String(500)),
+        Column("created_at", DateTime, nullable=False),
+        Index(PREFIX + "idempotency_created", "created_at"),
+    )
+    # where a ticket created through the API came from (site-authorized, site-anonymous, email, api) and by
+    # which key: OTRS has no column for it
+    Table(
+        PREFIX + "ticket_source", md,
+        Column("ticket_id", BigInteger, primary_key=True),
+        Column("source", String(40), nullable=False),
+        Column("api_key_id", Integer),
+        Column("created_at", DateTime, nullable=False),
     )
     return md
 

@@ -14,6 +14,20 @@ from ..errors import ValidationError
 
 CHANNELS = ("Email", "Phone", "Internal")
 SENDER_TYPES = ("agent", "customer", "system")
+# the history type OTRS's own screens write for an article of this (channel, sender type)
+_HISTORY_TYPES = {
+    ("Phone", "agent"): "PhoneCallAgent", ("Phone", "customer"): "PhoneCallCustomer",
+    ("Email", "agent"): "EmailAgent", ("Email", "customer"): "EmailCustomer", ("Email", "system"): "EmailAgent",
+}
+
+
+def history_for(channel: str, sender_type: str, *, web: bool = False, first: bool = False) -> tuple[str, str]:
+    """(history type, comment) as OTRS's screens write them: the customer web form writes WebRequestCustomer
+    for a new ticket and FollowUp for a reply; internal notes write AddNote ``%%Note``."""
+    if web and sender_type == "customer":
+        return ("WebRequestCustomer" if first else "FollowUp"), "%%"
+    kind = _HISTORY_TYPES.get((channel, sender_type), "AddNote")
+    return kind, "%%Note" if kind == "AddNote" else "%%"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from schema_maps import OtrsSchema
 
@@ -55,8 +55,13 @@ class TicketService:
         self._narrow_tables: frozenset[str] | None = None
 
     # --- operations -------------------------------------------------------------------------------------
-    def create_ticket(self, user_id: int, ticket: NewTicket, article: NewArticle | None = None) -> Created:
-        """TicketCreate (+ the first article) in one transaction; the number is drawn first, as OTRS does."""
+    def create_ticket(self, user_id: int, ticket: NewTicket, article: NewArticle | None = None, *,
+                      as_system: bool = False, also: Callable[[Connection, Created], None] | None = None) -> Created:
+        """TicketCreate (+ the first article) in one transaction; the number is drawn first, as OTRS does.
+
+        ``as_system`` writes as OTRS's PostMaster does for incoming mail: without an agent's queue permission
+        (the caller restricts the queues). ``also(conn, created)`` adds the caller's own rows (e.g. where the
+        ticket came from) to the same transaction."""
         problems: list[tuple[str, str]] = []
         self._check_names(problems, ("queue", ticket.queue, "ticket.queue"),
                           ("ticket_state", ticket.state, "ticket.state"),
@@ -71,9 +76,10 @@ class TicketService:
             self._check_article(article, "article", problems)
         raise_problems(problems)
         queue_id = self.lookups().id("queue", ticket.queue)
-        with self.engine.connect() as conn:
-            # Checked before a number is drawn, so a refused create leaves no counter row behind.
-            self.permissions.require_queue(conn, user_id, queue_id, "create")
+        if not as_system:
+            with self.engine.connect() as conn:
+                # Checked before a number is drawn, so a refused create leaves no counter row behind.
+                self.permissions.require_queue(conn, user_id, queue_id, "create")
         tn = self.numbers.allocate()
 
         def run(w: Write) -> Created:
@@ -83,7 +89,10 @@ class TicketService:
             article_id = None
             if article is not None:
                 row, article_id = create.insert_article(w, row, article, self.store)
-            return Created(ticket_id=row["id"], tn=tn, article_id=article_id)
+            created = Created(ticket_id=row["id"], tn=tn, article_id=article_id)
+            if also is not None:
+                also(w.conn, created)
+            return created
 
         return self._write(user_id, run)
 

@@ -19,7 +19,7 @@ def test_db_upgrade_then_doctor_is_green(otrs_database, redis_server, sphinx_ser
     assert doctor.exit_code == 1 and "fix: otrs-ext db upgrade" in doctor.output
     upgrade = runner.invoke(main, ["db", "upgrade"], env=env)
     assert upgrade.exit_code == 0, upgrade.output
-    assert "none -> 0002" in upgrade.output
+    assert "none -> 0003" in upgrade.output
     doctor = runner.invoke(main, ["doctor"], env=env)
     assert doctor.exit_code == 0, doctor.output
     assert "OTRS 6 / Znuny 6.0 (otrs6)" in doctor.output

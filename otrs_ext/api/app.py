@@ -1,0 +1,108 @@
+"""The Flask app factory: one ``ApiContext`` of services per app, blueprints that only translate.
+
+Every ``/api/v1`` request is authenticated (``Authorization: Bearer <key>``), rate-limited per key and logged
+with a request id (``X-Request-Id``, taken from the client when it sends one).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, g, request
+from redis.exceptions import RedisError
+
+from ..runtime import Runtime
+from ..tickets.compose import TicketCore, build_ticket_core
+from ..tickets.listing import TicketLister
+from . import problems
+from .idempotency import IdempotencyStore
+from .keys import ApiKey, ApiKeys, Unauthorized
+from .ratelimit import RateLimiter
+
+log = logging.getLogger("otrs_ext.api")
+PUBLIC = ("/api/v1/openapi.json", "/api/v1/docs", "/healthz")
+
+
+@dataclass
+class ApiContext:
+    runtime: Runtime
+    core: TicketCore
+    keys: ApiKeys
+    limiter: RateLimiter
+    idempotency: IdempotencyStore
+    lister: TicketLister
+
+
+def context() -> ApiContext:
+    return current_app.extensions["otrs_ext"]
+
+
+def caller() -> ApiKey:
+    return g.api_key
+
+
+def create_app(runtime: Runtime) -> Flask:
+    settings = runtime.settings
+    app = Flask("otrs_ext.api")
+    app.config["MAX_CONTENT_LENGTH"] = settings.api_max_request_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    core = build_ticket_core(runtime)
+    app.extensions["otrs_ext"] = ApiContext(
+        runtime=runtime, core=core, keys=ApiKeys(runtime.engine, settings.own_schema),
+        limiter=RateLimiter(runtime.redis), idempotency=IdempotencyStore(runtime.engine, settings.own_schema),
+        lister=TicketLister(runtime.engine, runtime.schema, core.permissions),
+    )
+    problems.install(app)
+
+    from .docs import bp as docs_bp
+    from .tickets import bp as tickets_bp
+
+    app.register_blueprint(tickets_bp, url_prefix="/api/v1")
+    app.register_blueprint(docs_bp, url_prefix="/api/v1")
+    app.before_request(_begin)
+    app.after_request(_finish)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response("ok\n", mimetype="text/plain")
+
+    return app
+
+
+def _begin() -> Response | None:
+    g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    g.started = time.perf_counter()
+    if request.path in PUBLIC or not request.path.startswith("/api/"):
+        return None
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized("send the API key as Authorization: Bearer <key>")
+    key = context().keys.authenticate(header[7:].strip())
+    g.api_key = key
+    try:
+        verdict = context().limiter.hit(key.key_id, key.rate_per_minute)
+    except RedisError as error:  # the limit is a guard, not a gate: a Redis outage must not stop intake
+        log.warning("rate limiter unavailable: %s", error, extra={"event": "api_ratelimit_down"})
+        return None
+    if not verdict.allowed:
+        return problems.problem(429, "rate-limited", "Too many requests",
+                                f"at most {key.rate_per_minute} requests a minute for this key",
+                                headers={"Retry-After": str(verdict.retry_after)})
+    g.rate_remaining = verdict.remaining
+    return None
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    if "rate_remaining" in g:
+        response.headers["X-RateLimit-Remaining"] = str(g.rate_remaining)
+    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    key = g.get("api_key")
+    log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed,
+             extra={"event": "api_request", "request_id": g.get("request_id"), "method": request.method,
+                    "path": request.path, "status": response.status_code, "ms": round(elapsed, 1),
+                    "key_id": key.key_id if key else None})
+    return response

@@ -1,0 +1,115 @@
+"""The OpenAPI 3.1 document of API v1: request bodies are the pydantic models that validate them."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from .schemas import (
+    ArticleCreate,
+    Created,
+    OwnerSet,
+    PrioritySet,
+    Problem,
+    QueueSet,
+    StateSet,
+    TicketCreate,
+    TitleSet,
+)
+
+MODELS = (TicketCreate, ArticleCreate, OwnerSet, QueueSet, StateSet, PrioritySet, TitleSet, Created, Problem)
+TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "minLength": 1, "maxLength": 191},
+               "description": "makes the call exactly-once under retries"}
+TICKET = {"type": "object", "required": ["ticket_id", "tn", "title", "queue", "state"],
+          "properties": {"ticket_id": {"type": "integer"}, "tn": {"type": "string"}, "title": {"type": "string"},
+                         "queue": {"type": "string"}, "state": {"type": "string"},
+                         "articles": {"type": "array", "items": {"type": "object"}},
+                         "history": {"type": "array", "items": {"type": "object"}}}}
+
+
+def _ref(model: type) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    content = {"application/problem+json": {"schema": _ref(Problem)}}
+    text = {400: "bad request", 401: "no or unknown API key", 403: "the key's scope or the agent's rights refuse it",
+            404: "no such ticket, or one the caller may not see", 409: "the same Idempotency-Key is still running",
+            413: "too large", 422: "invalid input, with a path per field", 429: "rate limited (Retry-After)"}
+    return {str(s): {"description": text[s], "content": content} for s in statuses}
+
+
+def _json_body(model: type, multipart: bool = False) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": _ref(model)}}
+    if multipart:
+        content["multipart/form-data"] = {"schema": {"type": "object", "properties": {
+            "payload": {"type": "string", "description": f"the {model.__name__} JSON without attachments"},
+            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}
+    return {"required": True, "content": content}
+
+
+def _ok(schema: dict[str, Any], status: str = "200", description: str = "done") -> dict[str, Any]:
+    return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def _change(summary: str, model: type | None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "parameters": [TICKET_ID],
+                          "responses": {**_ok(TICKET), **_problems(401, 403, 404, 422, 429)}}
+    if model is not None:
+        op["requestBody"] = _json_body(model)
+    return op
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    _, schemas = models_json_schema([(m, "validation") for m in MODELS],
+                                    ref_template="#/components/schemas/{model}")
+    paths: dict[str, Any] = {
+        "/tickets": {
+            "post": {"summary": "Create a ticket (with its first article and attachments)",
+                     "parameters": [IDEMPOTENCY], "requestBody": _json_body(TicketCreate, multipart=True),
+                     "responses": {**_ok(_ref(Created), "201", "created; Location names the ticket"),
+                                   **_problems(401, 403, 404, 409, 413, 422, 429)}},
+            "get": {"summary": "List tickets the agent may see, newest first, with a cursor and the total",
+                    "parameters": [
+                        *({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                          for n in ("queue", "state", "state_type", "customer_id", "customer_user", "owner",
+                                    "created_from", "created_to", "changed_from", "changed_to", "cursor")),
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+                    "responses": {**_ok({"type": "object", "required": ["items", "total"], "properties": {
+                        "items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"},
+                        "next_cursor": {"type": ["string", "null"]}}}), **_problems(401, 403, 404, 422, 429)}},
+        },
+        "/tickets/{ticket_id}": {"get": {
+            "summary": "A ticket with its articles (and history with ?history=1)", "parameters": [TICKET_ID],
+            "responses": {**_ok(TICKET), **_problems(401, 403, 404, 429)}}},
+        "/tickets/{ticket_id}/history": {"get": {
+            "summary": "The ticket's history with the sentences OTRS shows", "parameters": [TICKET_ID],
+            "responses": {**_ok({"type": "object", "required": ["items"]}), **_problems(401, 403, 404, 429)}}},
+        "/tickets/{ticket_id}/articles": {"post": {
+            "summary": "Add an article (note, phone call, e-mail record), optionally moving the ticket",
+            "parameters": [TICKET_ID, IDEMPOTENCY], "requestBody": _json_body(ArticleCreate, multipart=True),
+            "responses": {**_ok({"type": "object", "required": ["id", "ticket_id"]}, "201", "added"),
+                          **_problems(401, 403, 404, 409, 413, 422, 429)}}},
+        "/tickets/{ticket_id}/lock": {"post": _change("Lock the ticket for the key's agent", None)},
+        "/tickets/{ticket_id}/unlock": {"post": _change("Unlock the ticket", None)},
+        "/tickets/{ticket_id}/owner": {"put": _change("Set the owner", OwnerSet)},
+        "/tickets/{ticket_id}/queue": {"put": _change("Move the ticket (OTRS unlocks it)", QueueSet)},
+        "/tickets/{ticket_id}/state": {"put": _change("Set the state (close, reopen, pending with a time)", StateSet)},
+        "/tickets/{ticket_id}/priority": {"put": _change("Set the priority", PrioritySet)},
+        "/tickets/{ticket_id}/title": {"put": _change("Set the title", TitleSet)},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "otrs-ext API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {"schemas": schemas["$defs"],
+                       "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"apiKey": []}],
+        "paths": paths,
+    }

@@ -1,0 +1,68 @@
+"""Errors as ``application/problem+json`` (RFC 9457), with one ``{path, message}`` per bad field."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pydantic
+from flask import Flask, Response, g
+from werkzeug.exceptions import HTTPException
+
+from ..errors import OtrsExtError, ValidationError
+
+log = logging.getLogger(__name__)
+TYPE_BASE = "https://otrs-ext.invalid/problems/"
+
+
+def problem(status: int, code: str, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def pydantic_errors(error: pydantic.ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    out = []
+    for e in error.errors():
+        path = prefix
+        for part in e["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        out.append({"path": path or "body", "message": e["msg"]})
+    return out
+
+
+def install(app: Flask) -> None:
+    @app.errorhandler(pydantic.ValidationError)
+    def _invalid(error: pydantic.ValidationError) -> Response:
+        errors = pydantic_errors(error)
+        return problem(422, "validation", "Invalid request", f"{len(errors)} field(s) are invalid", errors=errors)
+
+    @app.errorhandler(ValidationError)
+    def _refused(error: ValidationError) -> Response:
+        errors = [{"path": path, "message": message} for path, message in error.problems]
+        return problem(422, "validation", "Invalid request", error.message, errors=errors)
+
+    @app.errorhandler(OtrsExtError)
+    def _domain(error: OtrsExtError) -> Response:
+        if error.status >= 500:
+            log.error("request failed: %s", error.message, extra={"event": "api_error", "code": error.code})
+        return problem(error.status, error.code, error.code.replace("-", " ").capitalize(), error.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        return problem(status, f"http-{status}", error.name, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _crash(error: Exception) -> Response:
+        log.exception("unhandled error", extra={"event": "api_crash"})
+        return problem(500, "internal", "Internal error", "the server failed; the request id names it in the logs")

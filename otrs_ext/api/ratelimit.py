@@ -1,0 +1,31 @@
+"""Per-key request limits in Redis: a counter per key and minute, shared by every API worker."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    remaining: int
+    retry_after: int  # seconds until the next window when refused
+
+
+class RateLimiter:
+    def __init__(self, client: redis.Redis, prefix: str = "otrs_ext:rl") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def hit(self, key_id: int, per_minute: int, *, now: float | None = None) -> Verdict:
+        now = time.time() if now is None else now
+        window = int(now // 60)
+        name = f"{self.prefix}:{key_id}:{window}"
+        with self.client.pipeline() as pipe:
+            count, _ = pipe.incr(name).expire(name, 120).execute()
+        if count > per_minute:
+            return Verdict(False, 0, max(1, int((window + 1) * 60 - now)))
+        return Verdict(True, per_minute - count, 0)

@@ -1,0 +1,304 @@
+"""``/api/v1/tickets``: HTTP in, ticket services called, JSON out. No SQL and no rules of its own here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import pydantic
+from flask import Blueprint, Response, request, url_for
+from sqlalchemy import func
+
+from ..db.own_tables import own_table
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..jsonable import jsonable
+from ..tickets import names
+from ..tickets.inputs import Attachment, NewArticle, NewTicket, history_for
+from ..tickets.listing import TicketFilter
+from .app import caller, context
+from .attachments import from_json, from_multipart
+from .idempotency import request_hash
+from .schemas import (
+    ArticleCreate,
+    OwnerSet,
+    PrioritySet,
+    QueueSet,
+    StateSet,
+    TicketCreate,
+    TitleSet,
+)
+
+bp = Blueprint("tickets", __name__)
+SYSTEM_USER_ID = 1
+
+
+# --- who may do what --------------------------------------------------------------------------------------
+def _agent() -> int:
+    key = caller()
+    if key.scope != "agent" or key.agent_id is None:
+        raise PermissionDenied("this API key may only create tickets (scope intake); use an agent key")
+    return key.agent_id
+
+
+def _visible(ticket_id: int, user_id: int) -> None:
+    """A ticket the agent may not read does not exist for him (404, not 403: no existence leak)."""
+    ctx = context()
+    with ctx.runtime.engine.connect() as conn:
+        try:
+            allowed = ctx.core.permissions.can_agent(conn, user_id, ticket_id, "ro")
+        except NotFound:
+            allowed = False
+    if not allowed:
+        raise NotFound(f"ticket {ticket_id} not found")
+
+
+# --- bodies -------------------------------------------------------------------------------------------------
+def _body(model: type[pydantic.BaseModel]) -> tuple[pydantic.BaseModel, list[Attachment]]:
+    """The request as ``model`` plus its attachments: JSON with base64 files, or multipart/form-data."""
+    limit = context().runtime.settings.attachment_max_bytes
+    if request.mimetype == "multipart/form-data":
+        fields, files = from_multipart(request, limit)
+        return model.model_validate(fields), files
+    if not request.is_json:
+        raise ValidationError([("body", "send application/json or multipart/form-data")])
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError([("body", "is not a JSON object")])
+    parsed = model.model_validate(data)
+    return parsed, from_json(getattr(parsed, "attachments", []), limit)
+
+
+def _article(data: Any, files: list[Attachment], *, intake: bool, first: bool) -> NewArticle:
+    channel = data.channel or "Internal"
+    sender = data.sender_type or ("customer" if intake else "agent")
+    visible = data.visible_for_customer if data.visible_for_customer is not None else (intake or sender == "customer")
+    history_type, comment = history_for(channel, sender, web=intake, first=first)
+    return NewArticle(body=data.body, subject=data.subject, channel=channel, sender_type=sender,
+                      visible_for_customer=visible, mime_type=data.content_type, from_=data.from_, to=data.to,
+                      cc=data.cc, history_type=history_type, history_comment=comment, attachments=files,
+                      time_units=data.time_units)
+
+
+def _idempotent(run: Callable[[], tuple[int, dict[str, Any], str | None]]) -> Response:
+    """Run a create at most once per ``Idempotency-Key`` (per API key); replay the stored answer."""
+    key = request.headers.get("Idempotency-Key")
+    store = context().idempotency
+    if key is None:
+        status, body, location = run()
+        return _created(status, json.dumps(body, ensure_ascii=False), location)
+    digest = request_hash(request.method, request.path, request.get_data(cache=True))
+    stored = store.claim(caller().key_id, key, digest)
+    if stored is not None:
+        response = _created(stored.status_code, stored.body, stored.location)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        status, body, location = run()
+    except (ValidationError, PermissionDenied, NotFound) as error:
+        store.release(caller().key_id, key)  # refused input wrote nothing: the client may fix it and retry
+        raise error
+    except BaseException:
+        store.release(caller().key_id, key)
+        raise
+    text = json.dumps(body, ensure_ascii=False)
+    store.complete(caller().key_id, key, status, text, location)
+    return _created(status, text, location)
+
+
+def record_source(conn: Any, ticket_id: int, source: str, key: Any) -> None:
+    table = own_table("ticket_source", context().runtime.settings.own_schema)
+    conn.execute(table.insert().values(ticket_id=ticket_id, source=source, api_key_id=key.key_id,
+                                       created_at=func.now()))
+
+
+def _created(status: int, body: str, location: str | None) -> Response:
+    response = Response(body, status=status, mimetype="application/json")
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+# --- resources ----------------------------------------------------------------------------------------------
+@bp.post("/tickets")
+def create_ticket() -> Response:
+    ctx = context()
+    key = caller()
+    data, files = _body(TicketCreate)
+    intake = key.scope == "intake"
+    if intake:
+        allowed = ctx.runtime.settings.api_intake_queues
+        if allowed and data.queue not in allowed:
+            raise ValidationError([("queue", f"intake keys may create tickets only in {', '.join(allowed)}")])
+        if data.owner is not None:
+            raise ValidationError([("owner", "intake keys cannot choose an owner")])
+    user_id = SYSTEM_USER_ID if intake else _agent()
+    owner_id = names.agent_id(ctx.runtime.engine, ctx.runtime.schema, data.owner) if data.owner else user_id
+
+    def run() -> tuple[int, dict[str, Any], str | None]:
+        article = _article(data.article, files, intake=intake, first=True) if data.article else None
+        if article is None and files:
+            raise ValidationError([("attachments", "attachments need an article to belong to")])
+        created = ctx.core.service.create_ticket(
+            user_id,
+            NewTicket(title=data.title, queue=data.queue, state=data.state, priority=data.priority, type=data.type,
+                      customer_id=data.customer_id, customer_user=data.customer_user, owner_id=owner_id,
+                      responsible_id=owner_id, dynamic_fields=data.dynamic_fields),
+            article, as_system=intake, also=lambda conn, c: record_source(conn, c.ticket_id, data.source, key),
+        )
+        location = url_for("tickets.get_ticket", ticket_id=created.ticket_id)
+        return 201, {"id": created.ticket_id, "number": created.tn, "article_id": created.article_id}, location
+
+    return _idempotent(run)
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def get_ticket(ticket_id: int) -> Response:
+    user_id = _agent()
+    view = context().core.reader.get(ticket_id=ticket_id, user_id=user_id,
+                                     articles=_flag("articles", True), history=_flag("history", False))
+    return _json(jsonable(view))
+
+
+@bp.get("/tickets/by-number/<tn>")
+def get_ticket_by_number(tn: str) -> Response:
+    user_id = _agent()
+    view = context().core.reader.get(tn=tn, user_id=user_id, articles=_flag("articles", True),
+                                     history=_flag("history", False))
+    return _json(jsonable(view))
+
+
+@bp.get("/tickets")
+def list_tickets() -> Response:
+    user_id = _agent()
+    args = request.args
+    flt = TicketFilter(
+        queues=tuple(args.getlist("queue")), states=tuple(args.getlist("state")),
+        state_types=tuple(args.getlist("state_type")), customer_id=args.get("customer_id"),
+        customer_user=args.get("customer_user"),
+        owner_id=names.agent_id(context().runtime.engine, context().runtime.schema, args["owner"])
+        if "owner" in args else None,
+        created_from=_time("created_from"), created_to=_time("created_to"),
+        changed_from=_time("changed_from"), changed_to=_time("changed_to"),
+    )
+    page = context().lister.list(flt, user_id=user_id, limit=_int("limit", 50), cursor=args.get("cursor"))
+    return _json({"items": jsonable(page.items), "total": page.total, "next_cursor": page.next_cursor})
+
+
+@bp.get("/tickets/<int:ticket_id>/history")
+def ticket_history(ticket_id: int) -> Response:
+    view = context().core.reader.get(ticket_id=ticket_id, user_id=_agent(), articles=False, history=True)
+    return _json({"items": jsonable(view.history)})
+
+
+@bp.post("/tickets/<int:ticket_id>/articles")
+def add_article(ticket_id: int) -> Response:
+    user_id = _agent()
+    _visible(ticket_id, user_id)
+    data, files = _body(ArticleCreate)
+
+    def run() -> tuple[int, dict[str, Any], str | None]:
+        article_id = context().core.service.add_article(
+            user_id, ticket_id, _article(data, files, intake=False, first=False), move_to=data.move_to)
+        return 201, {"id": article_id, "ticket_id": ticket_id}, url_for("tickets.get_ticket", ticket_id=ticket_id)
+
+    return _idempotent(run)
+
+
+@bp.get("/tickets/<int:ticket_id>/articles/<int:article_id>/attachments/<int:file_id>")
+def download(ticket_id: int, article_id: int, file_id: int) -> Response:
+    user_id = _agent()
+    _visible(ticket_id, user_id)
+    meta, content = context().core.reader.attachment(article_id, file_id, user_id=user_id)
+    response = Response(content, mimetype=meta.content_type.split(";")[0] or "application/octet-stream")
+    # Served as a download, never rendered: an HTML or SVG attachment must not run in the API's origin.
+    response.headers["Content-Disposition"] = _disposition(meta.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def _change(ticket_id: int, model: type[pydantic.BaseModel] | None,
+            apply: Callable[[int, Any], None]) -> Response:
+    user_id = _agent()
+    _visible(ticket_id, user_id)
+    data = model.model_validate(request.get_json(silent=True) or {}) if model is not None else None
+    apply(user_id, data)
+    view = context().core.reader.get(ticket_id=ticket_id, user_id=user_id, articles=False)
+    return _json(jsonable(view))
+
+
+@bp.post("/tickets/<int:ticket_id>/lock")
+def lock(ticket_id: int) -> Response:
+    return _change(ticket_id, None, lambda u, _: context().core.service.lock(u, ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>/unlock")
+def unlock(ticket_id: int) -> Response:
+    return _change(ticket_id, None, lambda u, _: context().core.service.unlock(u, ticket_id))
+
+
+@bp.put("/tickets/<int:ticket_id>/owner")
+def set_owner(ticket_id: int) -> Response:
+    ctx = context()
+    return _change(ticket_id, OwnerSet, lambda u, d: ctx.core.service.set_owner(
+        u, ticket_id, names.agent_id(ctx.runtime.engine, ctx.runtime.schema, d.owner)))
+
+
+@bp.put("/tickets/<int:ticket_id>/queue")
+def move(ticket_id: int) -> Response:
+    return _change(ticket_id, QueueSet, lambda u, d: context().core.service.move(u, ticket_id, d.queue))
+
+
+@bp.put("/tickets/<int:ticket_id>/state")
+def set_state(ticket_id: int) -> Response:
+    return _change(ticket_id, StateSet, lambda u, d: context().core.service.set_state(
+        u, ticket_id, d.state, pending_until=d.pending_until.replace(tzinfo=None) if d.pending_until else None))
+
+
+@bp.put("/tickets/<int:ticket_id>/priority")
+def set_priority(ticket_id: int) -> Response:
+    return _change(ticket_id, PrioritySet, lambda u, d: context().core.service.set_priority(u, ticket_id, d.priority))
+
+
+@bp.put("/tickets/<int:ticket_id>/title")
+def set_title(ticket_id: int) -> Response:
+    return _change(ticket_id, TitleSet, lambda u, d: context().core.service.set_title(u, ticket_id, d.title))
+
+
+# --- small translations -----------------------------------------------------------------------------------
+def _json(document: Any, status: int = 200) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = request.args.get(name)
+    return default if value is None else value.lower() in ("1", "true", "yes")
+
+
+def _int(name: str, default: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise ValidationError([(name, "must be a whole number")])
+    return int(value)
+
+
+def _time(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise ValidationError([(name, "must be an ISO 8601 time such as 2026-11-26T10:00:00")]) from None
+
+
+def _disposition(filename: str) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
