@@ -212,6 +212,10 @@ class Settings:
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes).validate()
 
+    def environ(self) -> dict[str, str]:
+        """These settings as ``OTRS_EXT_*`` variables, for a child process (``Settings.load`` reads them back)."""
+        return {ENV_PREFIX + f.name.upper(): _env_value(getattr(self, f.name)) for f in fields(self)}
+
 
 def _raise_if(problems: list[str]) -> None:
     if problems:
@@ -239,6 +243,16 @@ def describe() -> list[tuple[str, str, str]]:
         (ENV_PREFIX + f.name.upper(), _show(f.default), f.metadata["help"])
         for f in fields(Settings)
     ]
+
+
+def _env_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
 
 
 def _show(default: Any) -> str:

@@ -64,3 +64,11 @@ def test_reference_lists_every_variable():
     names = [name for name, _, _ in describe()]
     assert {"OTRS_EXT_DB_URL", "OTRS_EXT_REDIS_URL", "OTRS_EXT_SEARCH_URL", "OTRS_EXT_OTRS_HOME",
             "OTRS_EXT_OTRS_CACHE"} <= set(names)
+
+
+def test_environ_round_trips_through_load(tmp_path):
+    from otrs_ext.settings import Settings
+
+    settings = Settings(handlers=("event_log",), otrs_home=tmp_path, log_json=False, attachment_max_bytes=5,
+                        api_intake_queues=("Raw", "Support::Hosting"))
+    assert Settings.load(settings.environ()) == settings

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import shutil
 import signal
-import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import click
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine
 
 import schema_maps
 from schema_maps.install import install
 
+from ..api.keys import ApiKeys
 from ..db import migrate
-from ..db.own_tables import own_table
 from ..doctor.checks import Doctor
-from ..errors import ServiceStartError
-from ..events.compose import build_tailer
-from ..events.metrics import TailMetrics, serve_metrics
 from ..localservices import MariaDBServer, RedisServer, SphinxServer
 from ..localservices.base import free_port
 from ..runtime import build_runtime
@@ -28,6 +24,7 @@ from ..seed.runs import logged_seed
 from ..settings import Settings
 from ..tickets.compose import build_ticket_core
 from ..tickets.inputs import NewArticle, NewTicket
+from .demo_processes import ApiServer, Tailing
 
 
 @click.command("demo")
@@ -70,9 +67,16 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
             click.echo(report.summary())
         finally:
             engine.dispose()
-        tail = services.enter_context(_Tailing(settings))
+        tail = services.enter_context(Tailing(settings))
         tn = _welcome_ticket(settings)
-        seen = tail.wait_for_ticket(tn)
+        api = services.enter_context(ApiServer(settings, str(base_dir / "api.log")))
+        intake_key, agent_key = _demo_keys(settings)
+        created = api.create_ticket(intake_key, {
+            "title": "Сайт не открывается", "queue": "Raw", "customer_user": "demo@example.ru",
+            "source": "site-anonymous",
+            "article": {"subject": "reg.ru domain", "body": "Since 10:00 the site is down"}})
+        click.echo(f"API at {api.url}/api/v1 (docs: {api.url}/api/v1/docs): created ticket {created['number']}")
+        seen = tail.wait_for_ticket(created["number"])
         click.echo(f"tailer: {seen}; metrics at http://127.0.0.1:{settings.tail_metrics_port}/metrics")
         checks = Doctor(settings).run()
         for c in checks:
@@ -80,6 +84,7 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
         failed = any(c.status == "fail" for c in checks)
         _print_environment(settings)
         click.echo(f"  then: otrs-ext ticket get {tn} --history")
+        click.echo(f"  or:   curl -H 'Authorization: Bearer {agent_key}' {api.url}/api/v1/tickets")
         if check:
             raise SystemExit(1 if failed else 0)
         click.echo("demo running; press Ctrl-C to stop it")
@@ -95,50 +100,14 @@ def _print_environment(settings: Settings) -> None:
     click.echo(f"  export OTRS_EXT_OTRS_HOME='{settings.otrs_home}' OTRS_EXT_STATE_DIR='{settings.state_dir}'")
 
 
-class _Tailing:
-    """``otrs-ext tail`` in a thread of the demo process, with the event_log handler and its metrics."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.runtime = build_runtime(settings)
-        self.metrics = TailMetrics()
-        self.server = serve_metrics(self.metrics, settings.tail_metrics_port)
-        self.tailer = build_tailer(self.runtime, metrics=self.metrics)
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="tailer", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.tailer.run(self.stop)
-        except BaseException as error:  # noqa: BLE001 - shown by wait_for_ticket
-            self.error = error
-
-    def __enter__(self) -> _Tailing:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(15)
-        self.server.shutdown()
-        self.runtime.close()
-
-    def wait_for_ticket(self, tn: str, timeout: float = 120.0) -> str:
-        """Wait until the tailer handed the creation of ticket ``tn`` to the handlers."""
-        log = own_table("event_log", self.runtime.settings.own_schema)
-        ticket = self.runtime.schema.tables.ticket
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.error is not None:
-                raise self.error
-            with self.runtime.engine.connect() as conn:
-                ticket_id = conn.execute(select(ticket.c.id).where(ticket.c.tn == tn)).scalar()
-                seen = conn.execute(select(log.c.first_seen).where(log.c.event_id == f"ticket-created:{ticket_id}"))
-                if seen.first() is not None:
-                    events = conn.execute(select(func.count()).select_from(log)).scalar()
-                    return f"saw ticket {tn} created ({events} events handled, snapshot included)"
-            time.sleep(0.2)
-        raise ServiceStartError(f"the tailer did not report ticket {tn} within {timeout:.0f}s")
+def _demo_keys(settings: Settings) -> tuple[str, str]:
+    """An intake key (the website) and an agent key acting as OTRS's root@localhost."""
+    runtime = build_runtime(settings)
+    try:
+        keys = ApiKeys(runtime.engine, settings.own_schema)
+        return keys.create("intake", name="demo website"), keys.create("agent", name="demo agent", agent_id=1)
+    finally:
+        runtime.close()
 
 
 def _welcome_ticket(settings: Settings) -> str:

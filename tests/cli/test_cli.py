@@ -59,4 +59,5 @@ def test_demo_check_brings_everything_up_and_writes_a_ticket(tmp_path):
     assert result.exit_code == 0, result.output
     assert "ticket core: created ticket" in result.output and "doctor [fail]" not in result.output
     assert "otrs-ext ticket get" in result.output
-    assert "tailer: saw ticket" in result.output  # the tailer streamed the core's write to the event_log handler
+    assert "/api/v1 (docs:" in result.output  # otrs-ext serve answered a website's ticket
+    assert "tailer: saw ticket" in result.output  # and the tailer streamed it to the event_log handler
