@@ -23,8 +23,8 @@ TICKET_NUMBER_GENERATORS = ("DateChecksum", "AutoIncrement", "Date", "Random")
 OTRS_GENERATIONS = ("auto", "otrs5", "otrs6", "znuny6", "znuny7", "znuny71", "otobo10", "otobo11")
 
 
-def _setting(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "parse": parse})
+def _setting(default: Any, help: str, parse: Callable[[str], Any] | None = None, *, secret: bool = False) -> Any:
+    return field(default=default, repr=not secret, metadata={"help": help, "parse": parse})
 
 
 def _parse_bool(raw: str) -> bool:
@@ -102,6 +102,10 @@ class Settings:
     api_intake_queues: tuple[str, ...] = _setting(
         (), "comma-separated queues intake (website) keys may create tickets in; empty = any", _parse_names
     )
+    secret_key: str = _setting(
+        "", "secret for signed tokens and links (customer tokens, rating links); a long random string", secret=True
+    )
+    customer_token_seconds: int = _setting(3600, "lifetime of a customer token of the portal, in seconds", int)
     tail_identity: str = _setting(
         "default", "name of this tailer: its checkpoint and lock (one running tailer per identity)"
     )

@@ -18,12 +18,15 @@ from ..runtime import Runtime
 from ..tickets.compose import TicketCore, build_ticket_core
 from ..tickets.listing import TicketLister
 from . import problems
+from .customers import PREFIX as CUSTOMER_PREFIX
+from .customers import CustomerTokens
 from .idempotency import IdempotencyStore
 from .keys import ApiKey, ApiKeys, Unauthorized
 from .ratelimit import RateLimiter
 
 log = logging.getLogger("otrs_ext.api")
 PUBLIC = ("/api/v1/openapi.json", "/api/v1/docs", "/healthz")
+CUSTOMER_RATE_PER_MINUTE = 120
 
 
 @dataclass
@@ -34,14 +37,20 @@ class ApiContext:
     limiter: RateLimiter
     idempotency: IdempotencyStore
     lister: TicketLister
+    customer_tokens: CustomerTokens
 
 
 def context() -> ApiContext:
     return current_app.extensions["otrs_ext"]
 
 
-def caller() -> ApiKey:
+def caller() -> ApiKey | None:
+    """The API key of the request; None for a customer token (see ``customer_login``)."""
     return g.api_key
+
+
+def customer_login() -> str | None:
+    return g.get("customer_login")
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -54,13 +63,16 @@ def create_app(runtime: Runtime) -> Flask:
         runtime=runtime, core=core, keys=ApiKeys(runtime.engine, settings.own_schema),
         limiter=RateLimiter(runtime.redis), idempotency=IdempotencyStore(runtime.engine, settings.own_schema),
         lister=TicketLister(runtime.engine, runtime.schema, core.permissions),
+        customer_tokens=CustomerTokens(settings.secret_key, settings.customer_token_seconds),
     )
     problems.install(app)
 
     from .docs import bp as docs_bp
+    from .portal import bp as portal_bp
     from .tickets import bp as tickets_bp
 
     app.register_blueprint(tickets_bp, url_prefix="/api/v1")
+    app.register_blueprint(portal_bp, url_prefix="/api/v1")
     app.register_blueprint(docs_bp, url_prefix="/api/v1")
     app.before_request(_begin)
     app.after_request(_finish)
@@ -80,16 +92,21 @@ def _begin() -> Response | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized("send the API key as Authorization: Bearer <key>")
-    key = context().keys.authenticate(header[7:].strip())
-    g.api_key = key
+    token = header[7:].strip()
+    if token.startswith(CUSTOMER_PREFIX):
+        g.api_key, g.customer_login = None, context().customer_tokens.verify(token)
+        subject, per_minute = f"customer:{g.customer_login.lower()}", CUSTOMER_RATE_PER_MINUTE
+    else:
+        key = g.api_key = context().keys.authenticate(token)
+        subject, per_minute = key.key_id, key.rate_per_minute
     try:
-        verdict = context().limiter.hit(key.key_id, key.rate_per_minute)
+        verdict = context().limiter.hit(subject, per_minute)
     except RedisError as error:  # the limit is a guard, not a gate: a Redis outage must not stop intake
         log.warning("rate limiter unavailable: %s", error, extra={"event": "api_ratelimit_down"})
         return None
     if not verdict.allowed:
         return problems.problem(429, "rate-limited", "Too many requests",
-                                f"at most {key.rate_per_minute} requests a minute for this key",
+                                f"at most {per_minute} requests a minute for this key",
                                 headers={"Retry-After": str(verdict.retry_after)})
     g.rate_remaining = verdict.remaining
     return None

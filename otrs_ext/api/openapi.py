@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 from .schemas import (
     ArticleCreate,
     Created,
+    CustomerTokenRequest,
     OwnerSet,
     PrioritySet,
     Problem,
@@ -19,7 +20,8 @@ from .schemas import (
     TitleSet,
 )
 
-MODELS = (TicketCreate, ArticleCreate, OwnerSet, QueueSet, StateSet, PrioritySet, TitleSet, Created, Problem)
+MODELS = (TicketCreate, ArticleCreate, CustomerTokenRequest, OwnerSet, QueueSet, StateSet, PrioritySet, TitleSet,
+          Created, Problem)
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                "schema": {"type": "string", "minLength": 1, "maxLength": 191},
@@ -96,6 +98,11 @@ def document() -> dict[str, Any]:
             "parameters": [TICKET_ID, IDEMPOTENCY], "requestBody": _json_body(ArticleCreate, multipart=True),
             "responses": {**_ok({"type": "object", "required": ["id", "ticket_id"]}, "201", "added"),
                           **_problems(401, 403, 404, 409, 413, 422, 429)}}},
+        "/customer-tokens": {"post": {
+            "summary": "A customer portal token for a customer user the website has logged in (intake keys)",
+            "requestBody": _json_body(CustomerTokenRequest),
+            "responses": {**_ok({"type": "object", "required": ["token", "customer_user", "expires_at"]}, "201",
+                                "issued"), **_problems(401, 403, 404, 422, 429)}}},
         "/tickets/{ticket_id}/lock": {"post": _change("Lock the ticket for the key's agent", None)},
         "/tickets/{ticket_id}/unlock": {"post": _change("Unlock the ticket", None)},
         "/tickets/{ticket_id}/owner": {"put": _change("Set the owner", OwnerSet)},

@@ -20,10 +20,10 @@ class RateLimiter:
         self.client = client
         self.prefix = prefix
 
-    def hit(self, key_id: int, per_minute: int, *, now: float | None = None) -> Verdict:
+    def hit(self, subject: int | str, per_minute: int, *, now: float | None = None) -> Verdict:
         now = time.time() if now is None else now
         window = int(now // 60)
-        name = f"{self.prefix}:{key_id}:{window}"
+        name = f"{self.prefix}:{subject}:{window}"
         with self.client.pipeline() as pipe:
             count, _ = pipe.incr(name).expire(name, 120).execute()
         if count > per_minute:

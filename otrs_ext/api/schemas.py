@@ -90,6 +90,10 @@ class TitleSet(_In):
     title: str = Field(min_length=1, max_length=255)
 
 
+class CustomerTokenRequest(_In):
+    customer_user: str = Field(min_length=1, max_length=250, description="login of the OTRS customer user")
+
+
 class Created(BaseModel):
     id: int
     number: str

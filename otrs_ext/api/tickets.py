@@ -18,9 +18,9 @@ from ..jsonable import jsonable
 from ..tickets import names
 from ..tickets.inputs import Attachment, NewArticle, NewTicket, history_for
 from ..tickets.listing import TicketFilter
-from .app import caller, context
+from .app import caller, context, customer_login
 from .attachments import from_json, from_multipart
-from .idempotency import request_hash
+from .idempotency import Stored, request_hash
 from .schemas import (
     ArticleCreate,
     OwnerSet,
@@ -38,9 +38,28 @@ SYSTEM_USER_ID = 1
 # --- who may do what --------------------------------------------------------------------------------------
 def _agent() -> int:
     key = caller()
+    if key is None:
+        raise PermissionDenied("customers may not do this; it needs an agent key")
     if key.scope != "agent" or key.agent_id is None:
         raise PermissionDenied("this API key may only create tickets (scope intake); use an agent key")
     return key.agent_id
+
+
+def _reader_args() -> dict[str, Any]:
+    """Who reads: the customer of a customer token, else the agent of an agent key."""
+    login = customer_login()
+    return {"customer_login": login} if login is not None else {"user_id": _agent()}
+
+
+def _customer_sees(ticket_id: int, login: str) -> None:
+    ctx = context()
+    with ctx.runtime.engine.connect() as conn:
+        try:
+            allowed = ctx.core.permissions.can_customer(conn, login, ticket_id)
+        except NotFound:
+            allowed = False
+    if not allowed:
+        raise NotFound(f"ticket {ticket_id} not found")
 
 
 def _visible(ticket_id: int, user_id: int) -> None:
@@ -82,35 +101,55 @@ def _article(data: Any, files: list[Attachment], *, intake: bool, first: bool) -
                       time_units=data.time_units)
 
 
-def _idempotent(run: Callable[[], tuple[int, dict[str, Any], str | None]]) -> Response:
-    """Run a create at most once per ``Idempotency-Key`` (per API key); replay the stored answer."""
+def _idempotent(run: Callable[[], tuple[int, dict[str, Any], str | None]], *, atomic: bool = False) -> Response:
+    """Run a create at most once per ``Idempotency-Key`` (per API key); replay the stored answer.
+
+    ``atomic``: ``run`` stores its answer with ``complete_within`` in its own transaction, which lets a retry
+    take over a claim its crashed first attempt left behind (see idempotency.py)."""
     key = request.headers.get("Idempotency-Key")
     store = context().idempotency
     if key is None:
         status, body, location = run()
         return _created(status, json.dumps(body, ensure_ascii=False), location)
     digest = request_hash(request.method, request.path, request.get_data(cache=True))
-    stored = store.claim(caller().key_id, key, digest)
-    if stored is not None:
-        response = _created(stored.status_code, stored.body, stored.location)
+    key_id, key = _idempotency_scope(key)
+    claimed = store.claim(key_id, key, digest, atomic=atomic)
+    if isinstance(claimed, Stored):
+        response = _created(claimed.status_code, claimed.body, claimed.location)
         response.headers["Idempotent-Replayed"] = "true"
         return response
+    g.idempotency_claim = claimed
     try:
         status, body, location = run()
     except (ValidationError, PermissionDenied, NotFound) as error:
-        store.release(caller().key_id, key)  # refused input wrote nothing: the client may fix it and retry
+        store.release(claimed)  # refused input wrote nothing: the client may fix it and retry
         raise error
     except BaseException:
-        store.release(caller().key_id, key)
+        store.release(claimed)
         raise
     text = json.dumps(body, ensure_ascii=False)
-    store.complete(caller().key_id, key, status, text, location)
+    store.complete(claimed, status, text, location)  # a no-op when run() completed it in its transaction
     return _created(status, text, location)
 
 
-def record_source(conn: Any, ticket_id: int, source: str, key: Any) -> None:
+def complete_within(conn: Any, status: int, body: dict[str, Any], location: str | None) -> None:
+    """Store this request's Idempotency-Key answer in ``conn``'s transaction (the one writing the ticket)."""
+    claim = g.get("idempotency_claim")
+    if claim is not None:
+        context().idempotency.complete_in(conn, claim, status, json.dumps(body, ensure_ascii=False), location)
+
+
+def _idempotency_scope(idem_key: str) -> tuple[int, str]:
+    """Keys are per API key; customers (no API key) get their own namespace under key id 0."""
+    key = caller()
+    if key is not None:
+        return key.key_id, idem_key
+    return 0, f"c:{customer_login()}:{idem_key}"[:191]
+
+
+def record_source(conn: Any, ticket_id: int, source: str, key_id: int | None) -> None:
     table = own_table("ticket_source", context().runtime.settings.own_schema)
-    conn.execute(table.insert().values(ticket_id=ticket_id, source=source, api_key_id=key.key_id,
+    conn.execute(table.insert().values(ticket_id=ticket_id, source=source, api_key_id=key_id,
                                        created_at=func.now()))
 
 
@@ -127,7 +166,12 @@ def create_ticket() -> Response:
     ctx = context()
     key = caller()
     data, files = _body(TicketCreate)
-    intake = key.scope == "intake"
+    login = customer_login()
+    if login is not None:  # the portal: the ticket is the token's customer's, whatever the body says
+        customer = ctx.core.directory.customer(login)
+        data = data.model_copy(update={"customer_user": customer.login, "customer_id": customer.customer_id,
+                                       "source": "site-authorized"})
+    intake = key is None or key.scope == "intake"
     if intake:
         allowed = ctx.runtime.settings.api_intake_queues
         if allowed and data.queue not in allowed:
@@ -146,33 +190,37 @@ def create_ticket() -> Response:
             NewTicket(title=data.title, queue=data.queue, state=data.state, priority=data.priority, type=data.type,
                       customer_id=data.customer_id, customer_user=data.customer_user, owner_id=owner_id,
                       responsible_id=owner_id, dynamic_fields=data.dynamic_fields),
-            article, as_system=intake, also=lambda conn, c: record_source(conn, c.ticket_id, data.source, key),
+            article, as_system=intake, also=also,
         )
-        location = url_for("tickets.get_ticket", ticket_id=created.ticket_id)
-        return 201, {"id": created.ticket_id, "number": created.tn, "article_id": created.article_id}, location
+        return 201, answer(created), url_for("tickets.get_ticket", ticket_id=created.ticket_id)
 
-    return _idempotent(run)
+    def answer(created: Any) -> dict[str, Any]:
+        return {"id": created.ticket_id, "number": created.tn, "article_id": created.article_id}
+
+    def also(conn: Any, created: Any) -> None:
+        record_source(conn, created.ticket_id, data.source, key.key_id if key else None)
+        complete_within(conn, 201, answer(created), url_for("tickets.get_ticket", ticket_id=created.ticket_id))
+
+    return _idempotent(run, atomic=True)
 
 
 @bp.get("/tickets/<int:ticket_id>")
 def get_ticket(ticket_id: int) -> Response:
-    user_id = _agent()
-    view = context().core.reader.get(ticket_id=ticket_id, user_id=user_id,
-                                     articles=_flag("articles", True), history=_flag("history", False))
+    view = context().core.reader.get(ticket_id=ticket_id, **_reader_args(), articles=_flag("articles", True),
+                                     history=_flag("history", False))
     return _json(jsonable(view))
 
 
 @bp.get("/tickets/by-number/<tn>")
 def get_ticket_by_number(tn: str) -> Response:
-    user_id = _agent()
-    view = context().core.reader.get(tn=tn, user_id=user_id, articles=_flag("articles", True),
+    view = context().core.reader.get(tn=tn, **_reader_args(), articles=_flag("articles", True),
                                      history=_flag("history", False))
     return _json(jsonable(view))
 
 
 @bp.get("/tickets")
 def list_tickets() -> Response:
-    user_id = _agent()
+    viewer = _reader_args()
     args = request.args
     flt = TicketFilter(
         queues=tuple(args.getlist("queue")), states=tuple(args.getlist("state")),
@@ -183,7 +231,7 @@ def list_tickets() -> Response:
         created_from=_time("created_from"), created_to=_time("created_to"),
         changed_from=_time("changed_from"), changed_to=_time("changed_to"),
     )
-    page = context().lister.list(flt, user_id=user_id, limit=_int("limit", 50), cursor=args.get("cursor"))
+    page = context().lister.list(flt, **viewer, limit=_int("limit", 50), cursor=args.get("cursor"))
     return _json({"items": jsonable(page.items), "total": page.total, "next_cursor": page.next_cursor})
 
 
@@ -195,13 +243,23 @@ def ticket_history(ticket_id: int) -> Response:
 
 @bp.post("/tickets/<int:ticket_id>/articles")
 def add_article(ticket_id: int) -> Response:
-    user_id = _agent()
-    _visible(ticket_id, user_id)
+    login = customer_login()
+    if login is not None:
+        _customer_sees(ticket_id, login)
+        user_id = SYSTEM_USER_ID  # OTRS writes customer follow-ups as CustomerPanelUserID (1)
+    else:
+        user_id = _agent()
+        _visible(ticket_id, user_id)
     data, files = _body(ArticleCreate)
+    if login is not None:
+        if data.move_to is not None or data.sender_type not in (None, "customer"):
+            raise PermissionDenied("customers may only add their own replies")
+        data = data.model_copy(update={"sender_type": "customer", "visible_for_customer": True})
 
     def run() -> tuple[int, dict[str, Any], str | None]:
         article_id = context().core.service.add_article(
-            user_id, ticket_id, _article(data, files, intake=False, first=False), move_to=data.move_to)
+            user_id, ticket_id, _article(data, files, intake=login is not None, first=False), move_to=data.move_to,
+            as_system=login is not None)
         return 201, {"id": article_id, "ticket_id": ticket_id}, url_for("tickets.get_ticket", ticket_id=ticket_id)
 
     return _idempotent(run)
@@ -209,9 +267,12 @@ def add_article(ticket_id: int) -> Response:
 
 @bp.get("/tickets/<int:ticket_id>/articles/<int:article_id>/attachments/<int:file_id>")
 def download(ticket_id: int, article_id: int, file_id: int) -> Response:
-    user_id = _agent()
-    _visible(ticket_id, user_id)
-    meta, content = context().core.reader.attachment(article_id, file_id, user_id=user_id)
+    viewer = _reader_args()
+    if "user_id" in viewer:
+        _visible(ticket_id, viewer["user_id"])
+    else:
+        _customer_sees(ticket_id, viewer["customer_login"])
+    meta, content = context().core.reader.attachment(article_id, file_id, **viewer, ticket_id=ticket_id)
     response = Response(content, mimetype=meta.content_type.split(";")[0] or "application/octet-stream")
     # Served as a download, never rendered: an HTML or SVG attachment must not run in the API's origin.
     response.headers["Content-Disposition"] = _disposition(meta.filename)

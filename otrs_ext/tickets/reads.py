@@ -106,11 +106,12 @@ class TicketReader:
         return view
 
     def attachment(self, article_id: int, file_id: int, *, user_id: int | None = None,
-                   customer_login: str | None = None) -> tuple[AttachmentMeta, bytes]:
+                   customer_login: str | None = None, ticket_id: int | None = None) -> tuple[AttachmentMeta, bytes]:
+        """One attachment's content; ``ticket_id``, when given, must be the article's ticket."""
         a = self.schema.tables.article
         with self.engine.connect() as conn:
             found = conn.execute(select(a.c.ticket_id).where(a.c.id == article_id)).first()
-            if found is None:
+            if found is None or (ticket_id is not None and found[0] != ticket_id):
                 raise NotFound(f"article {article_id} not found")
             ticket = conn.execute(select(self.schema.tables.ticket).where(
                 self.schema.tables.ticket.c.id == found[0])).mappings().one()

@@ -49,7 +49,8 @@ def api(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Iterator[
     (tmp_path / "otrs" / "var" / "tmp").mkdir(parents=True)
     settings = Settings(db_url=engine.url.render_as_string(hide_password=False), redis_url=redis_server.url,
                         search_url=sphinx_server.url, otrs_home=tmp_path / "otrs", state_dir=tmp_path / "state",
-                        attachment_max_bytes=200_000, api_max_request_bytes=2_000_000).validate()
+                        attachment_max_bytes=200_000, api_max_request_bytes=2_000_000,
+                        secret_key="test-secret-key").validate()
     runtime = build_runtime(settings)
     schema = runtime.schema
     with engine.begin() as conn:
