@@ -15,11 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from databases import new_database, otrs_home
 from factories import add_agent, grant
-from sqlalchemy import Engine, create_engine, select
-from tests_paths import genuine_files
+from sqlalchemy import Engine, select
 
-import schema_maps
 from otrs_ext.tickets.clock import FixedClock
 from otrs_ext.tickets.numbers import TicketNumbers
 from otrs_ext.tickets.otrs_cache import FileStorableCache, Invalidator
@@ -28,7 +27,6 @@ from otrs_ext.tickets.reads import TicketReader
 from otrs_ext.tickets.service import TicketService
 from otrs_ext.tickets.storage import AttachmentStore, DatabaseStore, FileSystemStore
 from schema_maps import OtrsSchema
-from schema_maps.install import install
 
 START = datetime(2025, 11, 25, 20, 0, 0)
 @dataclass
@@ -54,24 +52,9 @@ def ticket_core(mariadb_server, tmp_path: Path) -> Iterator[Callable[..., Core]]
     def make(generation: str = "znuny71", *, genuine: bool = False, storage: str = "db",
              numbers: str = "DateChecksum") -> Core:
         name = f"core_{generation}_{uuid.uuid4().hex[:8]}"
-        mariadb_server.create_database(name)
-        engine = create_engine(mariadb_server.url(name))
+        engine, schema = new_database(mariadb_server, name, generation, genuine=genuine)
         made.append((name, engine))
-        if genuine:
-            files = genuine_files(generation)
-            if not files[0].is_file():
-                pytest.skip(f"genuine schema not found at {files[0]}")
-            for file in files:
-                mariadb_server.source_file(file, name)
-            schema = schema_maps.load(generation)
-        else:
-            with engine.begin() as conn:
-                schema = install(conn, generation)
-        otrs_home = tmp_path / f"otrs-{name}"
-        (otrs_home / "var" / "tmp").mkdir(parents=True)
-        (otrs_home / "var" / "log").mkdir(parents=True)
-        # OTRS 5 keeps its ticket counter in this file; its installer creates it
-        (otrs_home / "var" / "log" / "TicketCounter.log").write_text("")
+        home = otrs_home(tmp_path / f"otrs-{name}")
         with engine.begin() as conn:
             agent = add_agent(conn, schema, "agent1")
             users = schema.tables.groups
@@ -79,19 +62,19 @@ def ticket_core(mariadb_server, tmp_path: Path) -> Iterator[Callable[..., Core]]
                   "rw")
         clock = FixedClock(START)
         permissions = Permissions(schema)
-        store: AttachmentStore = (FileSystemStore(otrs_home / "var" / "article") if storage == "fs"
+        store: AttachmentStore = (FileSystemStore(home / "var" / "article") if storage == "fs"
                                   else DatabaseStore(schema))
         service = TicketService(
             engine, schema,
-            numbers=TicketNumbers(engine, schema, generator=numbers, system_id="10", otrs_home=otrs_home,
+            numbers=TicketNumbers(engine, schema, generator=numbers, system_id="10", otrs_home=home,
                                   clock=lambda: clock.current, sleep=lambda s: None),
             permissions=permissions,
-            invalidator=Invalidator(FileStorableCache(otrs_home), spool_dir=tmp_path / f"spool-{name}"),
+            invalidator=Invalidator(FileStorableCache(home), spool_dir=tmp_path / f"spool-{name}"),
             store=store, clock=clock,
         )
         return Core(engine=engine, schema=schema, service=service,
                     reader=TicketReader(engine, schema, permissions, store), clock=clock, agent=agent,
-                    otrs_home=otrs_home)
+                    otrs_home=home)
 
     yield make
     for name, engine in made:

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import new_database, otrs_home
 from factories import add_agent, audit, grant
-from sqlalchemy import Engine, create_engine, select
-from tests_paths import genuine_files
+from sqlalchemy import Engine, select
 
-import schema_maps
 from otrs_ext.localservices import MariaDBServer
 from otrs_ext.tickets.clock import FixedClock
 from otrs_ext.tickets.history import render
@@ -29,7 +28,6 @@ from otrs_ext.tickets.reads import TicketReader
 from otrs_ext.tickets.service import TicketService
 from otrs_ext.tickets.storage import DatabaseStore
 from schema_maps import OtrsSchema
-from schema_maps.install import install
 
 START = datetime(2025, 11, 25, 20, 0, 0)
 START_EPOCH = 1764100800  # START in UTC, OTRSTimeZone of the cores
@@ -111,22 +109,8 @@ class Core:
 
 def _build(server: MariaDBServer, tmp: Path, generation: str, genuine: bool) -> tuple[Core, str]:
     name = f"ops_{generation}_{uuid.uuid4().hex[:8]}"
-    server.create_database(name)
-    engine = create_engine(server.url(name))
-    if genuine:
-        files = genuine_files(generation)
-        if not files[0].is_file():
-            pytest.skip(f"genuine schema not found at {files[0]}")
-        for file in files:
-            server.source_file(file, name)
-        schema = schema_maps.load(generation)
-    else:
-        with engine.begin() as conn:
-            schema = install(conn, generation)
-    otrs_home = tmp / name
-    (otrs_home / "var" / "tmp").mkdir(parents=True)
-    (otrs_home / "var" / "log").mkdir(parents=True)
-    (otrs_home / "var" / "log" / "TicketCounter.log").write_text("")
+    engine, schema = new_database(server, name, generation, genuine=genuine)
+    home = otrs_home(tmp / name)
     with engine.begin() as conn:
         users_group = conn.execute(select(schema.tables.groups.c.id).where(
             schema.tables.groups.c.name == "users")).scalar_one()
@@ -144,15 +128,15 @@ def _build(server: MariaDBServer, tmp: Path, generation: str, genuine: bool) -> 
     store = DatabaseStore(schema)
     service = TicketService(
         engine, schema,
-        numbers=TicketNumbers(engine, schema, generator="DateChecksum", system_id="10", otrs_home=otrs_home,
+        numbers=TicketNumbers(engine, schema, generator="DateChecksum", system_id="10", otrs_home=home,
                               clock=lambda: clock.current, sleep=lambda s: None),
         permissions=permissions,
-        invalidator=Invalidator(FileStorableCache(otrs_home), spool_dir=tmp / f"spool-{name}"),
+        invalidator=Invalidator(FileStorableCache(home), spool_dir=tmp / f"spool-{name}"),
         store=store, clock=clock,
     )
     label = f"{generation}{'-genuine' if genuine else ''}"
     return Core(engine=engine, schema=schema, service=service, reader=TicketReader(engine, schema, permissions, store),
-                clock=clock, agent=agent, agent2=agent2, otrs_home=otrs_home, label=label), name
+                clock=clock, agent=agent, agent2=agent2, otrs_home=home, label=label), name
 
 
 _BUILT: dict[tuple[str, bool], Core] = {}

@@ -1,0 +1,37 @@
+"""A fresh OTRS database of one generation (the project's own definitions, or the genuine schema files) and
+an OTRS home directory beside it, for the ticket tests' fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine
+from tests_paths import genuine_files
+
+import schema_maps
+from otrs_ext.localservices import MariaDBServer
+from schema_maps import OtrsSchema
+from schema_maps.install import install
+
+
+def new_database(server: MariaDBServer, name: str, generation: str, *, genuine: bool) -> tuple[Engine, OtrsSchema]:
+    server.create_database(name)
+    engine = create_engine(server.url(name))
+    if not genuine:
+        with engine.begin() as conn:
+            return engine, install(conn, generation)
+    files = genuine_files(generation)
+    if not files[0].is_file():
+        pytest.skip(f"genuine schema not found at {files[0]}")
+    for file in files:
+        server.source_file(file, name)
+    return engine, schema_maps.load(generation)
+
+
+def otrs_home(path: Path) -> Path:
+    """var/tmp for the file cache, and OTRS 5's ticket counter file, which its installer creates."""
+    (path / "var" / "tmp").mkdir(parents=True)
+    (path / "var" / "log").mkdir(parents=True)
+    (path / "var" / "log" / "TicketCounter.log").write_text("")
+    return path
