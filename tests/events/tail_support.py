@@ -17,6 +17,9 @@ from otrs_ext.events.domain import DomainEvent
 from otrs_ext.events.handlers import event_log
 from otrs_ext.events.tailer import TailConfig, Tailer
 
+# short waits so tests run in seconds
+FAST = {"debounce": 0.5, "heartbeat": 0.2, "checkpoint_interval": 0.2}
+
 
 class Recorder:
     """A handler plugin that keeps every event it is given, in order."""
@@ -69,18 +72,21 @@ class Tail:
     error: BaseException | None = None
 
     def start(self, **config: object) -> Tail:
+        self.stop = threading.Event()
+        self.tailer = self.make_tailer(self.dispatcher(), TailConfig(**{**FAST, **config}))
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def dispatcher(self) -> Dispatcher:
         manager = pluggy.PluginManager(hookspecs.PROJECT)
         manager.add_hookspecs(hookspecs)
         manager.register(event_log, name="event_log")
         manager.register(self.recorder, name="recorder")
-        dispatcher = Dispatcher(manager, Services(engine=self.engine, schema=self.schema))
-        self.stop = threading.Event()
-        self.tailer = Tailer(self.engine, self.schema, dispatcher,
-                             config=TailConfig(**{"debounce": 0.5, "heartbeat": 0.2, "checkpoint_interval": 0.2,
-                                                  **config}))
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
+        return Dispatcher(manager, Services(engine=self.engine, schema=self.schema))
+
+    def make_tailer(self, dispatcher: Dispatcher, config: TailConfig) -> Tailer:
+        return Tailer(self.engine, self.schema, dispatcher, config=config)
 
     def _run(self) -> None:
         try:

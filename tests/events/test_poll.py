@@ -4,21 +4,19 @@ history row, and makes one change of the customer's two UPDATEs)."""
 
 from __future__ import annotations
 
-import threading
+import dataclasses
 import time
 from dataclasses import replace
 from typing import Any
 
-import pluggy
 import pytest
 from otrs_sql import _history_type, _run, add_note, create_ticket, history
 from sqlalchemy import Engine, text
 from tail_support import Recorder, Tail
 
 import schema_maps
-from otrs_ext.events import hookspecs
 from otrs_ext.events.checkpoint import CheckpointStore
-from otrs_ext.events.dispatch import Dispatcher, Services
+from otrs_ext.events.dispatch import Dispatcher
 from otrs_ext.events.domain import (
     ArticleCreated,
     DomainEvent,
@@ -27,7 +25,6 @@ from otrs_ext.events.domain import (
     TicketCreated,
     TicketMerged,
 )
-from otrs_ext.events.handlers import event_log
 from otrs_ext.events.history_changes import UNKNOWN, decode
 from otrs_ext.events.poll import PollConfig, PollTailer, is_poll, poll_position, watermarks
 from otrs_ext.events.tailer import TailConfig
@@ -38,8 +35,6 @@ from otrs_ext.tickets.permissions import Permissions
 from otrs_ext.tickets.service import TicketService
 from otrs_ext.tickets.storage import DatabaseStore
 
-FAST = {"debounce": 0.5, "heartbeat": 0.2, "checkpoint_interval": 0.2}
-
 
 class PollTail(Tail):
     """``Tail`` (tests/events/conftest.py) running the polling tailer."""
@@ -47,18 +42,9 @@ class PollTail(Tail):
     poll: PollConfig = PollConfig(interval=0.1, gap_grace=3.0)
     identity: str = "poll"
 
-    def start(self, **config: object) -> PollTail:
-        manager = pluggy.PluginManager(hookspecs.PROJECT)
-        manager.add_hookspecs(hookspecs)
-        manager.register(event_log, name="event_log")
-        manager.register(self.recorder, name="recorder")
-        dispatcher = Dispatcher(manager, Services(engine=self.engine, schema=self.schema))
-        self.stop = threading.Event()
-        self.tailer = PollTailer(self.engine, self.schema, dispatcher, poll=self.poll,
-                                 config=TailConfig(identity=self.identity, **{**FAST, **config}))
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
+    def make_tailer(self, dispatcher: Dispatcher, config: TailConfig) -> PollTailer:
+        return PollTailer(self.engine, self.schema, dispatcher, poll=self.poll,
+                          config=dataclasses.replace(config, identity=self.identity))
 
 
 @pytest.fixture
