@@ -8,12 +8,16 @@ otrs-ext cannot.
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from schema_maps import OtrsSchema
 
@@ -28,6 +32,14 @@ from .storage import AttachmentStore
 from .write import Row, Write
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+DEADLOCK_ATTEMPTS = 5
+# ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT: the transaction was rolled back whole and may simply run again
+RETRYABLE_ERRORS = (1213, 1205)
+
+
+def _retryable(error: OperationalError) -> bool:
+    return bool(error.orig.args) and error.orig.args[0] in RETRYABLE_ERRORS
 DEFAULT_MAX_ATTACHMENT = 20 * 1024 * 1024
 
 
@@ -218,18 +230,31 @@ class TicketService:
         self.permissions.require_queue(w.conn, user_id, w.lookups.id("queue", queue), "move_into")
 
     def _write(self, user_id: int, operation: Callable[[Write], T]) -> T:
-        undo: list[Callable[[], None]] = []
-        try:
-            with self.engine.begin() as conn:
-                w = Write(conn=conn, schema=self.schema, lookups=self.lookups(), now=self.clock.now(conn),
-                          user_id=user_id, timezone=self.timezone, on_rollback=undo)
-                result = operation(w)
-        except BaseException:
-            for step in undo:
-                step()
-            raise
-        self.invalidator.invalidate(w.stale)
-        return result
+        """``operation`` in one transaction, run again when InnoDB chose it as a deadlock victim (concurrent
+        creates meet on the flag and history tables' gap locks); undo steps run after every failed attempt."""
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            undo: list[Callable[[], None]] = []
+            try:
+                with self.engine.begin() as conn:
+                    w = Write(conn=conn, schema=self.schema, lookups=self.lookups(), now=self.clock.now(conn),
+                              user_id=user_id, timezone=self.timezone, on_rollback=undo)
+                    result = operation(w)
+            except OperationalError as error:
+                for step in undo:
+                    step()
+                if attempt == DEADLOCK_ATTEMPTS or not _retryable(error):
+                    raise
+                log.info("write chosen as deadlock victim; attempt %d of %d", attempt + 1, DEADLOCK_ATTEMPTS,
+                         extra={"event": "ticket_write_retry", "attempt": attempt})
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+                continue
+            except BaseException:
+                for step in undo:
+                    step()
+                raise
+            self.invalidator.invalidate(w.stale)
+            return result
+        raise AssertionError("unreachable")
 
     def lookups(self, *, refresh: bool = False) -> Lookups:
         if self._lookups is None or refresh:

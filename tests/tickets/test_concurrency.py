@@ -13,8 +13,11 @@ import traceback
 from collections import Counter
 from typing import Any
 
+import pymysql
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
+from otrs_ext.tickets import create
 from otrs_ext.tickets.inputs import NewArticle, NewTicket
 
 ROUNDS = 12
@@ -116,3 +119,21 @@ def test_eight_otrs_ext_processes_on_one_ticket(ticket_core) -> None:
     counts = history_counts(core, ticket_id)
     assert (counts["AddNote"], counts["TitleUpdate"]) == (PROCESSES * PER_PROCESS, PROCESSES * PER_PROCESS)
     assert core.reader.get(ticket_id=ticket_id).title.startswith("writer ")
+
+
+def test_a_deadlock_victim_is_written_again_whole(ticket_core, monkeypatch) -> None:
+    core = ticket_core("znuny71")
+    real = create.insert_article
+    failures = iter([True])
+
+    def once_a_victim(w, ticket, article, store):  # noqa: ANN001, ANN202 - same signature as the real one
+        row, article_id = real(w, ticket, article, store)
+        if next(failures, False):  # after the article rows were written: all of them must roll back
+            raise OperationalError("INSERT INTO article_flag", {}, pymysql.err.OperationalError(1213, "Deadlock"))
+        return row, article_id
+
+    monkeypatch.setattr(create, "insert_article", once_a_victim)
+    created = core.service.create_ticket(core.agent, NewTicket(title="t", queue="Raw"), NewArticle(body="hello"))
+    view = core.reader.get(ticket_id=created.ticket_id, history=True)
+    assert [a.body for a in view.articles] == ["hello"]
+    assert [h.history_type for h in view.history].count("NewTicket") == 1
