@@ -72,6 +72,10 @@ class BinlogSource:
         self.database = database
         self.tables = watched_tables(schema)
         self._position = start
+        # The server sends a heartbeat every ``heartbeat`` seconds when it has nothing else: silence for several
+        # means a half-open connection (a network partition, a NAT that forgot the flow), on which a read without
+        # a timeout would block forever. The timeout ends the read; the reader reconnects (see ``_follow``).
+        connection = {"read_timeout": max(5 * heartbeat, 2.0), **connection}
         resume: dict[str, Any]
         if use_gtid and start.gtid:
             resume = {"auto_position": start.gtid, "is_mariadb": True}
@@ -107,6 +111,7 @@ class BinlogSource:
                 changes.extend(self._rows(event))
             elif isinstance(event, XidEvent) or (isinstance(event, QueryEvent) and _query(event) == "COMMIT"):
                 self._position = Position(here.log_file, here.log_pos, gtid or self._position.gtid)
+                self._follow()
                 yield Transaction(txid or f"{start.log_file}:{start.log_pos}", start, self._position,
                                   _utc(timestamp or event.timestamp), tuple(changes))
                 changes, gtid, txid, timestamp = [], None, "", 0
@@ -116,6 +121,7 @@ class BinlogSource:
                     continue
                 # DDL is its own transaction: there is no Xid after it
                 self._position = Position(here.log_file, here.log_pos, gtid or self._position.gtid)
+                self._follow()
                 gtid = None
                 table = _ddl_table(query, self.tables)
                 if table is not None:
@@ -126,6 +132,15 @@ class BinlogSource:
                     yield Rotated(self._position)
             elif isinstance(event, HeartbeatLogEvent) and not changes:
                 yield Idle(self._position)
+
+    def _follow(self) -> None:
+        """Move the reader's own reconnect point along. On a dropped connection (2013/2006: a network blip, a
+        proxy failover) BinLogStreamReader reconnects by itself, from ``auto_position`` when resuming by GTID;
+        left alone that stays where this session began, and everything since would be read again (hours of
+        binlog, with wrong start positions for the transactions read twice). By file and position it
+        tracks the position itself."""
+        if self._stream.auto_position is not None and self._position.gtid:
+            self._stream.auto_position = self._position.gtid
 
     def _rows(self, event: WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent) -> Iterator[RowChange]:
         table = self.tables.get(event.table)

@@ -4,6 +4,8 @@ Each event goes to the handlers implementing its hook, in registration order. A 
 the pipeline (fail-stop): the tailer exits without storing a checkpoint past the event, logs which handler
 failed on which event, and a restart retries it. An event that can never succeed (a poison event) is
 skipped only when an operator names it (``otrs-ext tail --skip EVENT_ID``), and the skip is logged.
+A handler that fails because the database connection broke is not stopped for: the error goes up as it is
+and the tailer reconnects, resuming before the event.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
+import pymysql
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.mysql import insert
+from sqlalchemy.exc import DBAPIError
 
 from schema_maps import OtrsSchema
 
@@ -58,6 +62,25 @@ class HandlerFailed(OtrsExtError):
         )
         self.handler = handler
         self.event = event
+
+
+# client and server error codes of a connection that broke or is going away (CR_CONNECTION_ERROR,
+# CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST, CR_SERVER_LOST_EXTENDED, ER_SERVER_SHUTDOWN,
+# ER_CONNECTION_KILLED)
+CONNECTION_LOST_CODES = frozenset({2002, 2003, 2006, 2013, 2055, 1053, 1927})
+
+
+def database_gone(error: BaseException) -> bool:
+    """True when ``error`` says the database connection was lost, not that the statement was wrong."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    if isinstance(error, pymysql.err.InterfaceError):  # a statement on a connection pymysql already closed
+        return True
+    if isinstance(error, pymysql.err.OperationalError):
+        return bool(error.args) and error.args[0] in CONNECTION_LOST_CODES
+    return isinstance(error, ConnectionError)
 
 
 @dataclass
@@ -119,6 +142,10 @@ class Dispatcher:
                 try:
                     impl.function(**{name: arguments[name] for name in impl.argnames})
                 except Exception as error:
+                    if database_gone(error):
+                        # not the handler's fault (a database restart, a dropped connection): the tailer
+                        # reconnects and hands the event over again, instead of stopping for an operator
+                        raise
                     raise HandlerFailed(impl.plugin_name, event, error) from error
             count += 1
         self.dispatched += count

@@ -27,7 +27,7 @@ from schema_maps import OtrsSchema
 
 from .assemble import Assembler
 from .binlog import BinlogSource, Idle, Item, Rotated, SchemaChanged
-from .checkpoint import Checkpoint, CheckpointStore, TailLock
+from .checkpoint import Checkpoint, CheckpointStore, TailerAlreadyRunning, TailLock
 from .dispatch import Dispatcher
 from .domain import DomainEvent
 from .metrics import TailMetrics
@@ -38,6 +38,13 @@ from .snapshot import Snapshot
 log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (OperationalError, DBAPIError, pymysql.err.OperationalError, pymysql.err.InterfaceError,
                      ConnectionError, OSError)
+
+
+LOCK_CHECK_SECONDS = 5.0
+
+
+class LockLost(ConnectionError):
+    """The tailer's lock went with its connection and cannot be taken again yet: stop streaming, retry."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class Tailer:
         self.lock = TailLock(engine, config.identity)
         self.source_factory = source_factory or self._binlog_source
         self._source: object | None = None
+        self._lock_checked = 0.0
 
     # --- the loop ---------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -80,14 +88,14 @@ class Tailer:
                 try:
                     self._session(stop)
                     backoff = 0.5
-                except CONNECTION_ERRORS as error:
+                except (*CONNECTION_ERRORS, LockLost) as error:
                     self.metrics.update(state="reconnecting")
-                    log.warning("tailer lost the database (%s: %s); retrying in %.1fs", type(error).__name__,
-                                error, backoff, extra={"event": "tail_reconnect", "backoff": backoff})
+                    log.warning("tailer lost the database or its lock (%s: %s); retrying in %.1fs",
+                                type(error).__name__, error, backoff,
+                                extra={"event": "tail_reconnect", "backoff": backoff})
                     if stop.wait(backoff):
                         break
                     backoff = min(backoff * 2, self.config.backoff_max)
-                    self._reacquire_lock(stop)
         except Exception:
             self.metrics.update(state="failed")
             raise
@@ -95,14 +103,20 @@ class Tailer:
             self.lock.release()
         self.metrics.update(state="stopped")
 
-    def _reacquire_lock(self, stop: threading.Event) -> None:
+    def _hold_lock(self) -> None:
+        """Stream only while holding the lock. A lock lost with its connection (a database restart, a network
+        blip) is taken again; while the server still gives it to a dead or other connection, this session
+        ends and the run loop waits and tries again, instead of streaming beside another tailer."""
+        self._lock_checked = time.monotonic()
+        if self.lock.held():
+            return
         try:
-            if not self.lock.held():
-                self.lock.acquire()
-        except CONNECTION_ERRORS:
-            pass  # the database is still away: the next session attempt fails and backs off again
+            self.lock.acquire()
+        except TailerAlreadyRunning as busy:
+            raise LockLost(str(busy)) from None
 
     def _session(self, stop: threading.Event) -> None:
+        self._hold_lock()
         checkpoint = self.store.load()
         if checkpoint is None or self._purged(checkpoint.resume):
             checkpoint = self._snapshot(checkpoint)
@@ -164,6 +178,8 @@ class Tailer:
         """Store where to resume (the oldest held transaction, else the newest position read)."""
         newest = max(fallback or dispatched, dispatched, key=Position.key)
         resume = assembler.resume_position() if assembler.holding else newest
+        if time.monotonic() - self._lock_checked >= LOCK_CHECK_SECONDS:
+            self._hold_lock()
         self.store.save(resume, newest)
         self.metrics.update(checkpoint=resume, checkpoint_at=time.time())
         self.dispatcher.run_deferred()

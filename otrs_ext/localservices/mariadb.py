@@ -7,6 +7,7 @@ The binlog settings are what python-mysql-replication needs to see column names:
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import pwd
@@ -14,12 +15,13 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 from otrs_ext.errors import OtrsExtError, ServiceStartError
-from otrs_ext.localservices.base import LocalService, require_binary, tail
+from otrs_ext.localservices.base import LocalService, require_binary, tail, wait_until
 
 DEBIAN_PACKAGE = "mariadb-server"
 CLIENT_PACKAGE = "mariadb-client"
@@ -147,6 +149,22 @@ class MariaDBServer(LocalService):
             stderr = result.stderr.decode("utf-8", "replace").strip()
             raise LocalSqlError(f"mariadb client failed ({what}) on {self._socket}: {stderr}")
         return result.stdout.decode("utf-8", "replace")
+
+    def restart(self, *, down_for: float = 0.0) -> None:
+        """Stop the server (SIGTERM, as an operator would) and start it again on the same datadir, binlog and
+        port, after ``down_for`` seconds. Unlike ``start()``, which always begins with an empty datadir, the
+        data survives: this is for tests of clients that must ride out a database restart."""
+        port = self.port
+        self.stop()
+        time.sleep(down_for)
+        self._process = self._launch(port)
+        atexit.register(self._stop_at_exit)
+        try:
+            wait_until(self._is_ready, self.start_timeout, f"{self.name} restarting on 127.0.0.1:{port}",
+                       log_file=self.log_file, process=self._process)
+        except BaseException:
+            self._abort()
+            raise
 
     # --- LocalService hooks ---------------------------------------------------------------------------
     def _prepare(self) -> None:

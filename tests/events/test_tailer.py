@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from otrs_sql import add_note, create_ticket, history, move
 from sqlalchemy import text
@@ -94,4 +96,24 @@ def test_a_second_tailer_of_the_same_identity_is_refused(tailing) -> None:
     tail.wait(lambda events: bool(events))
     other = tailing(engine=tail.engine, start=False).start()
     with pytest.raises(TailerAlreadyRunning, match="another tailer with identity 'default' is running"):
+        other.wait(lambda events: False, timeout=5)
+
+
+def test_a_tailer_whose_lock_connection_dies_takes_its_lock_again(tailing) -> None:
+    tail = tailing()
+    tail.wait(lambda events: bool(events))
+    name = tail.tailer.lock.name
+    with tail.engine.connect() as conn:
+        holder = conn.execute(text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
+        conn.execute(text(f"KILL {int(holder)}"))  # the server frees the lock with its connection
+    deadline = time.monotonic() + 15
+    again = None
+    while time.monotonic() < deadline and again in (None, holder):
+        time.sleep(0.2)
+        create_ticket(tail.engine, f"20261126100{int(time.monotonic() * 1000) % 100000:05d}", "keep it busy")
+        with tail.engine.connect() as conn:
+            again = conn.execute(text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
+    assert again not in (None, holder)  # taken again by the tailer, on a new connection
+    other = tailing(engine=tail.engine, start=False).start()
+    with pytest.raises(TailerAlreadyRunning):
         other.wait(lambda events: False, timeout=5)

@@ -7,8 +7,9 @@ proof of its delivery guarantees: every event at least once (``deliveries >= 1``
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlalchemy.dialects.mysql import insert
+import functools
+
+from sqlalchemy import TextClause, text
 
 from ...db.own_tables import own_table
 from ..dispatch import Services
@@ -16,13 +17,23 @@ from ..domain import DomainEvent
 from ..hookspecs import hookimpl
 
 
+@functools.cache
+def _upsert(own_schema: str | None) -> TextClause:
+    """The one statement per event, built once: building ``insert().on_duplicate_key_update()`` for every event
+    cost more than its round trips (about 1,100 against 1,900 events/s), and the tailer calls this per event."""
+    table = own_table("event_log", own_schema)
+    name = ".".join(f"`{part}`" for part in (table.schema, table.name) if part)
+    return text(f"INSERT INTO {name} (event_id, event_type, ticket_id, backfill, occurred_at, first_seen, deliveries) "
+                "VALUES (:event_id, :event_type, :ticket_id, :backfill, :occurred_at, NOW(6), 1) "
+                "ON DUPLICATE KEY UPDATE deliveries = deliveries + 1")
+
+
 def record(event: DomainEvent, services: Services) -> None:
-    table = own_table("event_log", services.own_schema)
     with services.engine.begin() as conn:
-        conn.execute(insert(table).values(
-            event_id=event.event_id, event_type=type(event).__name__, ticket_id=event.ticket_id,
-            backfill=event.backfill, occurred_at=event.occurred_at, first_seen=func.now(6), deliveries=1,
-        ).on_duplicate_key_update(deliveries=table.c.deliveries + 1))
+        conn.execute(_upsert(services.own_schema), {
+            "event_id": event.event_id, "event_type": type(event).__name__, "ticket_id": event.ticket_id,
+            "backfill": event.backfill, "occurred_at": event.occurred_at,
+        })
 
 
 @hookimpl
