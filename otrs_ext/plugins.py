@@ -18,6 +18,7 @@ from .events import hookspecs
 # handler name -> module implementing hooks of otrs_ext.events.hookspecs
 BUILTIN_HANDLERS: dict[str, str] = {
     "event_log": "otrs_ext.events.handlers.event_log",
+    "search": "otrs_ext.events.handlers.search_index",
 }
 
 

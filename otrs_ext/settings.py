@@ -102,6 +102,15 @@ class Settings:
     api_intake_queues: tuple[str, ...] = _setting(
         (), "comma-separated queues intake (website) keys may create tickets in; empty = any", _parse_names
     )
+    gi_webservices: tuple[str, ...] = _setting(
+        (), "comma-separated GenericInterface web service names the GI routes answer to; empty = any", _parse_names
+    )
+    gi_session_max_seconds: int = _setting(
+        57600, "GI SessionCreate sessions end this long after login (OTRS SessionMaxTime)", int
+    )
+    gi_session_idle_seconds: int = _setting(
+        7200, "GI sessions unused this long end (OTRS SessionMaxIdleTime)", int
+    )
     secret_key: str = _setting(
         "", "secret for signed tokens and links (customer tokens, rating links); a long random string", secret=True
     )
@@ -124,6 +133,30 @@ class Settings:
         float,
     )
     tail_metrics_port: int = _setting(0, "port of the tailer's /metrics and /healthz; 0 = off", int)
+    api_idempotency_stale_seconds: float = _setting(
+        120.0, "a ticket create whose Idempotency-Key claim is this old without an answer died (worker or database "
+        "gone) and may be retried; longer than any request takes", float,
+    )
+    client_api_url: str = _setting("http://127.0.0.1:8080", "base URL of the otrs-ext API the durable client sends to")
+    client_api_key: str = _setting(
+        "", "API key of the durable client (otrs_ext.client); the outbox worker delivers with it", secret=True
+    )
+    client_timeout_seconds: float = _setting(10.0, "durable client: timeout of one HTTP request, in seconds", float)
+    outbox_redis_url: str = _setting(
+        "", "Redis of the durable client's outbox (items, attachments, Celery broker); must persist (appendonly yes) "
+        "and never evict (maxmemory-policy noeviction); empty = OTRS_EXT_REDIS_URL",
+    )
+    outbox_deadline_seconds: float = _setting(
+        43200.0, "how long the outbox retries a request before it goes to the dead-letter list, in seconds", float
+    )
+    outbox_backoff_seconds: float = _setting(
+        5.0, "outbox: delay before the first retry; doubles per attempt, with jitter, up to the maximum", float
+    )
+    outbox_backoff_max_seconds: float = _setting(600.0, "outbox: longest delay between two attempts, in seconds", float)
+    outbox_alerts: str = _setting(
+        "log", "comma-separated alert hooks for dead-lettered requests: log (CRITICAL log line), module:function, "
+        "or a name in the otrs_ext.outbox_alerts entry point group",
+    )
     log_level: str = _setting("INFO", "log level: DEBUG, INFO, WARNING, ERROR")
     log_json: bool = _setting(True, "structured JSON log lines (true) or plain text (false)", _parse_bool)
 
@@ -169,6 +202,8 @@ class Settings:
             bad("otrs_cache_subdir_levels", "must be OTRS's Cache::SubdirLevels, 0 to 5 (default 2)")
         if self.attachment_max_bytes <= 0:
             bad("attachment_max_bytes", "must be a positive number of bytes")
+        if self.gi_session_max_seconds <= 0 or self.gi_session_idle_seconds <= 0:
+            bad("gi_session_max_seconds", "GI session lifetimes must be positive numbers of seconds")
         if not self.tail_identity or len(self.tail_identity) > 40:
             bad("tail_identity", "must be 1 to 40 characters")
         if self.tail_debounce_seconds < 0 or self.tail_checkpoint_seconds < 0:
@@ -177,6 +212,16 @@ class Settings:
             bad("tail_source", "use binlog (needs binlog_format=ROW, binlog_row_metadata=FULL) or poll")
         if self.tail_poll_seconds <= 0 or self.tail_poll_gap_seconds < 0:
             bad("tail_poll_seconds", "the poll interval must be positive and the gap grace not negative")
+        if self.api_idempotency_stale_seconds < 1:
+            bad("api_idempotency_stale_seconds", "must be at least 1 second (keep it above the longest request)")
+        if urlsplit(self.client_api_url).scheme not in ("http", "https"):
+            bad("client_api_url", "must be an http:// or https:// URL such as https://helpdesk.example/")
+        if self.outbox_redis_url and urlsplit(self.outbox_redis_url).scheme not in ("redis", "rediss", "unix"):
+            bad("outbox_redis_url", "must be empty or start with redis://, rediss:// or unix://")
+        if self.client_timeout_seconds <= 0 or self.outbox_deadline_seconds <= 0:
+            bad("outbox_deadline_seconds", "the client timeout and the outbox deadline must be positive")
+        if not 0 < self.outbox_backoff_seconds <= self.outbox_backoff_max_seconds:
+            bad("outbox_backoff_seconds", "must be positive and at most OTRS_EXT_OUTBOX_BACKOFF_MAX_SECONDS")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("log_level", "use DEBUG, INFO, WARNING or ERROR")
         return problems

@@ -61,7 +61,10 @@ def create_app(runtime: Runtime) -> Flask:
     core = build_ticket_core(runtime)
     app.extensions["otrs_ext"] = ApiContext(
         runtime=runtime, core=core, keys=ApiKeys(runtime.engine, settings.own_schema),
-        limiter=RateLimiter(runtime.redis), idempotency=IdempotencyStore(runtime.engine, settings.own_schema),
+        # one Redis may serve several installations: their key ids must not share counters
+        limiter=RateLimiter(runtime.redis, prefix=f"otrs_ext:rl:{runtime.engine.url.database}"),
+        idempotency=IdempotencyStore(
+            runtime.engine, settings.own_schema, stale_seconds=settings.api_idempotency_stale_seconds),
         lister=TicketLister(runtime.engine, runtime.schema, core.permissions),
         customer_tokens=CustomerTokens(settings.secret_key, settings.customer_token_seconds),
     )
@@ -69,11 +72,16 @@ def create_app(runtime: Runtime) -> Flask:
 
     from .docs import bp as docs_bp
     from .portal import bp as portal_bp
+    from .search import bp as search_bp
     from .tickets import bp as tickets_bp
 
     app.register_blueprint(tickets_bp, url_prefix="/api/v1")
     app.register_blueprint(portal_bp, url_prefix="/api/v1")
     app.register_blueprint(docs_bp, url_prefix="/api/v1")
+    app.register_blueprint(search_bp, url_prefix="/api/v1")
+    from .gi import register as register_gi
+
+    register_gi(app)  # GenericInterface-compatible routes; they authenticate as OTRS does (see gi.py)
     app.before_request(_begin)
     app.after_request(_finish)
 
@@ -87,7 +95,7 @@ def create_app(runtime: Runtime) -> Flask:
 def _begin() -> Response | None:
     g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     g.started = time.perf_counter()
-    if request.path in PUBLIC or not request.path.startswith("/api/"):
+    if request.path in PUBLIC or not request.path.startswith("/api/") or request.path.startswith("/api/gi/"):
         return None
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):

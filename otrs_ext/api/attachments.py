@@ -64,10 +64,16 @@ def from_multipart(request: Request, limit: int) -> tuple[dict[str, Any], list[A
     else:
         fields = {}
         for name, value in request.form.items():
+            if not name:  # a part without a name (Werkzeug gives None) cannot be a field
+                raise ValidationError([("body", "every form field needs a name")])
             target = fields
             *parents, leaf = name.split(".")
             for parent in parents:
                 target = target.setdefault(parent, {})
+                if not isinstance(target, dict):  # "article" sent both as a value and as "article.body"
+                    raise ValidationError([(name, f"{parent!r} was also sent as a plain field")])
+            if isinstance(target.get(leaf), dict):
+                raise ValidationError([(name, "was also sent with sub-fields")])
             target[leaf] = value
     files = []
     for i, storage in enumerate(request.files.getlist("attachments")):

@@ -32,6 +32,44 @@ TICKET = {"type": "object", "required": ["ticket_id", "tn", "title", "queue", "s
                          "articles": {"type": "array", "items": {"type": "object"}},
                          "history": {"type": "array", "items": {"type": "object"}}}}
 
+_QUERY = {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 500},
+          "description": 'words, "phrases", prefix*, -exclusion, OR, from:/to:/subject:/body:/title:/number: scopes; '
+                         "domains and e-mails (reg.ru, ivan@mail.ru) match wherever they occur"}
+SEARCH = {
+    "summary": "Full-text search over the articles the caller may see (agent keys and customer tokens)",
+    "parameters": [
+        _QUERY,
+        *({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+          for n in ("queue", "state", "state_type", "owner", "customer_id", "customer_user", "created_from",
+                    "created_to", "cursor")),
+        {"name": "tag", "in": "query", "required": False, "schema": {"type": "integer"},
+         "description": "tag id; repeat for tickets carrying all of them"},
+        {"name": "sort", "in": "query", "required": False, "schema": {"enum": ["relevance", "recent"]}},
+        {"name": "group", "in": "query", "required": False, "schema": {"enum": ["ticket", "article"]},
+         "description": "ticket: one hit per ticket with its best article (default); article: every article"},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    ],
+    "responses": {"200": {"description": "one page of hits", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["total", "hits", "facets", "indexed_as_of"], "properties": {
+            "total": {"type": "integer"},
+            "hits": {"type": "array", "items": {"type": "object", "properties": {
+                "ticket_id": {"type": "integer"}, "article_id": {"type": "integer"}, "tn": {"type": "string"},
+                "title": {"type": "string"}, "queue": {"type": "string"}, "state": {"type": "string"},
+                "snippet": {"type": "string", "description": "HTML-escaped, matches in <mark>"},
+                "links": {"type": "object", "properties": {"otrs": {"type": "string"}, "api": {"type": "string"}}}}}},
+            "facets": {"type": "object", "description": "counts by queue and state"},
+            "next_cursor": {"type": ["string", "null"]},
+            "indexed_as_of": {"type": ["string", "null"], "format": "date-time"}}}}}},
+        "400": {"description": "bad request"},
+        **{str(s): {"description": d,
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+           for s, d in ((401, "no or unknown API key"), (403, "intake keys may not search"),
+                        (404, "the owner filter names no agent"),
+                        (422, "invalid query or filter, with a path per field"), (429, "rate limited"),
+                        (503, "the search index is unavailable"))}},
+}
+
 
 def _ref(model: type) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -103,6 +141,7 @@ def document() -> dict[str, Any]:
             "requestBody": _json_body(CustomerTokenRequest),
             "responses": {**_ok({"type": "object", "required": ["token", "customer_user", "expires_at"]}, "201",
                                 "issued"), **_problems(401, 403, 404, 422, 429)}}},
+        "/search": {"get": SEARCH},
         "/tickets/{ticket_id}/lock": {"post": _change("Lock the ticket for the key's agent", None)},
         "/tickets/{ticket_id}/unlock": {"post": _change("Unlock the ticket", None)},
         "/tickets/{ticket_id}/owner": {"put": _change("Set the owner", OwnerSet)},

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pydantic
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, g, request, url_for
 from sqlalchemy import func
 
 from ..db.own_tables import own_table

@@ -9,7 +9,7 @@ import click
 from ..errors import OtrsExtError, ValidationError
 from ..logs import configure_logging
 from ..settings import Settings
-from . import db, demo, doctor, search, seed, serve, tail, ticket
+from . import db, demo, doctor, outbox, search, search_query, seed, serve, tail, ticket
 
 
 class _Group(click.Group):
@@ -49,7 +49,8 @@ class _SettingsLoader:
         return self._settings
 
 
-for module in (db, demo, doctor, search, seed, tail, ticket):
+for module in (db, demo, doctor, outbox, search, seed, tail, ticket):
     main.add_command(module.command)
+search.command.add_command(search_query.query)  # otrs-ext search query
 main.add_command(serve.serve)
 main.add_command(serve.apikey)

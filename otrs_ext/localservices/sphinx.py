@@ -47,8 +47,8 @@ class SphinxServer(LocalService):
         )
 
     def _prepare(self) -> None:
-        for directory in indexdef.state_dirs(self.base_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        # the same directories and files ``otrs-ext search config`` writes for production
+        indexdef.write_support_files(self.base_dir)
         self.config_file.write_text(self._render(self.port), encoding="utf-8")
 
     def _render(self, port: int) -> str:

@@ -19,9 +19,13 @@ Text settings, and why (all measured against Sphinx 2.2.11, see shared/reference
 ``charset_table``
     Latin, digits, ``_`` and Cyrillic, with ``Ё``/``ё`` folded to ``е`` (people type ``елка`` for ``ёлка``).
     Written out because Sphinx 2.2 does not know the ``non_cjk`` alias.
+``wordforms``
+    ``stem_ru`` over-stems ``домены`` to ``дом`` and leaves ``ошибок`` unstemmed; a small generated file maps
+    those forms to the stems of their words (``otrs_ext/search/wordforms.py``).
 ``blend_chars`` / ``blend_mode``
     ``.``, ``@``, ``-``, ``+`` are indexed both as part of a whole token (``support@reg.ru``) and as
-    separators (``support``, ``reg``, ``ru``), in every trimmed variant; ``skip_pure`` drops tokens that are
+    separators (``support``, ``reg``, ``ru``), in every trimmed variant, so ticket numbers, e-mail addresses,
+    domains and IPs (``10.0.0.1``) are findable as exact tokens; ``skip_pure`` drops tokens that are
     only blend chars (``--``, ``...``). The query layer searches a domain as the phrase ``"reg ru"``, which
     then matches e-mails, subdomains and URLs alike.
 ``expand_keywords = 0``
@@ -32,6 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import wordforms
 
 INDEX_NAME = "articles"
 
@@ -70,6 +76,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("tag_ids", "multi", "MVA of tag ids"),
     Attribute("customer_id_crc", "uint", "CRC32 of customer_id: Sphinx 2.2 cannot filter on strings fast"),
     Attribute("customer_user_crc", "uint", "CRC32 of customer_user_id, same reason"),
+    Attribute("title_crc", "uint", "CRC32 of the ticket title: lets reconcile notice a title change the index missed"),
 )
 
 #: Every column of the index in order, starting with ``id``. REPLACE overwrites the whole document and
@@ -95,18 +102,32 @@ TEXT_SETTINGS: tuple[tuple[str, str], ...] = (
     ("blend_mode", "trim_none, trim_head, trim_tail, trim_both, skip_pure"),
 )
 
-FLAVOURS = ("sphinx2", "manticore")
+ENGINES = ("sphinx", "manticore")
+#: older spellings still accepted (``--flavour sphinx2``)
+ENGINE_ALIASES = {"sphinx2": "sphinx"}
+FLAVOURS = ("sphinx2", "manticore")  # the old names, kept for callers of the first version
+
+WORDFORMS_FILE = "wordforms.txt"
 
 
-def render_config(*, base_dir: Path, port: int, flavour: str = "sphinx2", mem_limit: str = "256M") -> str:
+def engine_name(engine: str) -> str:
+    """``sphinx`` or ``manticore`` for any accepted spelling; ValueError otherwise."""
+    name = ENGINE_ALIASES.get(engine, engine)
+    if name not in ENGINES:
+        raise ValueError(f"unknown search engine {engine!r}; use one of {', '.join(ENGINES)}")
+    return name
+
+
+def render_config(*, base_dir: Path, port: int, flavour: str = "sphinx", mem_limit: str = "256M",
+                  host: str = "127.0.0.1") -> str:
     """Return a complete searchd config (index + searchd sections) with all state under ``base_dir``.
 
-    ``flavour="sphinx2"`` targets Sphinx 2.2.11 (tested); ``"manticore"`` targets Manticore Search in plain
-    (config-file) mode, which keeps the same ``index``/``rt_*`` syntax but speaks ``:mysql`` in ``listen``
-    and has dropped the ``workers`` and ``read_timeout`` settings. ``mem_limit`` is the RT RAM chunk size.
+    ``flavour`` (the engine) ``"sphinx"`` targets Sphinx 2.2.11 (tested); ``"manticore"`` targets Manticore
+    Search in plain (config-file) mode, which keeps the same ``index``/``rt_*`` syntax but speaks ``:mysql`` in
+    ``listen`` and has dropped ``workers`` and ``read_timeout`` (``network_timeout`` replaced it).
+    ``mem_limit`` is the RT RAM chunk size. The config names ``support_files(base_dir)``: write them first.
     """
-    if flavour not in FLAVOURS:
-        raise ValueError(f"unknown searchd flavour {flavour!r}; use one of {', '.join(FLAVOURS)}")
+    engine = engine_name(flavour)
     base = Path(base_dir)
     index_lines = [
         ("type", "rt"),
@@ -115,25 +136,46 @@ def render_config(*, base_dir: Path, port: int, flavour: str = "sphinx2", mem_li
         *(("rt_field", name) for name in FIELDS),
         *((f"rt_attr_{attribute.kind}", attribute.name) for attribute in ATTRIBUTES),
         *TEXT_SETTINGS,
+        # stem_ru over-stems a few words (домены -> дом); see otrs_ext/search/wordforms.py
+        ("wordforms", str(base / WORDFORMS_FILE)),
     ]
     searchd_lines = [
-        ("listen", f"127.0.0.1:{port}:{'mysql41' if flavour == 'sphinx2' else 'mysql'}"),
+        ("listen", f"{host}:{port}:{'mysql41' if engine == 'sphinx' else 'mysql'}"),
         ("log", str(base / "log" / "searchd.log")),
         ("query_log", str(base / "log" / "query.log")),
         ("pid_file", str(base / "searchd.pid")),
         # RT writes go to this binlog first and are replayed after a crash
         ("binlog_path", str(base / "binlog")),
+        # multi-row REPLACE batches of the reindex stay well below this
         ("max_packet_size", "32M"),
     ]
-    if flavour == "sphinx2":
+    if engine == "sphinx":
         # 2.2 defaults are fine too, but spelled out: threads is the only mode RT indexes support well
         searchd_lines += [("workers", "threads"), ("read_timeout", "5")]
+    else:
+        searchd_lines += [("network_timeout", "5")]
     return (
-        f"# generated by otrs_ext.search.indexdef (flavour {flavour}); edits are overwritten\n"
+        f"# generated by otrs_ext.search.indexdef (engine {engine}); edits are overwritten\n"
         + _section(f"index {INDEX_NAME}", index_lines)
         + "\n"
         + _section("searchd", searchd_lines)
     )
+
+
+def support_files(base_dir: Path) -> dict[Path, str]:
+    """Files the rendered config refers to, path -> content; write them before searchd starts."""
+    return {Path(base_dir) / WORDFORMS_FILE: wordforms.render()}
+
+
+def write_support_files(base_dir: Path) -> list[Path]:
+    """Create the state directories and write ``support_files``; returns the files written."""
+    for directory in state_dirs(base_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path, content in support_files(base_dir).items():
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def state_dirs(base_dir: Path) -> tuple[Path, ...]:

@@ -140,9 +140,12 @@ def _bracketed(content_id: str | None) -> str | None:
 def _mark_new_message(w: Write, ticket_id: int, article_id: int) -> None:
     """TicketNewMessageUpdate: unread for everyone, read by its author (and the ticket too, if all are)."""
     tf, af = w.schema.tables.ticket_flag, w.schema.tables.article_flag
-    w.conn.execute(delete(tf).where(and_(tf.c.ticket_id == ticket_id, tf.c.ticket_key == "Seen")))
-    w.conn.execute(delete(af).where(and_(af.c.article_id == article_id, af.c.article_key == "Seen",
-                                         af.c.create_by == w.user_id)))
+    # A DELETE that matches nothing still takes a gap lock at the end of the index; concurrent creates all took
+    # it and then deadlocked on their INSERTs. So: no DELETE of the just-inserted article's flags (it has none),
+    # and the ticket's Seen flags are deleted only when a plain (lock-free) read finds some.
+    seen = and_(tf.c.ticket_id == ticket_id, tf.c.ticket_key == "Seen")
+    if w.conn.execute(select(tf.c.ticket_id).where(seen).limit(1)).first() is not None:
+        w.conn.execute(delete(tf).where(seen))
     w.conn.execute(af.insert().values(article_id=article_id, article_key="Seen", article_value="1",
                                       create_time=w.now, create_by=w.user_id))
     a = w.schema.tables.article

@@ -10,7 +10,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 
 from schema_maps import OtrsSchema
 
@@ -33,6 +33,14 @@ class TicketFilter:
     created_to: datetime | None = None
     changed_from: datetime | None = None
     changed_to: datetime | None = None
+    # used by the GenericInterface TicketSearch: OTRS's parameters beyond what the v1 list offers
+    numbers: tuple[str, ...] = ()  # exact ticket numbers, or with * as OTRS's wildcard
+    title: str | None = None  # * is the wildcard, as in OTRS's TicketSearch
+    priorities: tuple[str, ...] = ()
+    locks: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    owner_ids: tuple[int, ...] = ()
+    responsible_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,12 @@ def decode_cursor(cursor: str) -> int:
         return int(raw[1:])
     except (ValueError, UnicodeDecodeError):
         raise ValidationError([("cursor", "is not a cursor this API returned")]) from None
+
+
+def _like(pattern: str) -> str:
+    """OTRS's ``*`` wildcard as a LIKE pattern; LIKE's own % and _ match literally."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
 
 
 class TicketLister:
@@ -131,6 +145,20 @@ class TicketLister:
             conditions.append(t.c.customer_user_id == flt.customer_user)
         if flt.owner_id is not None:
             conditions.append(t.c.user_id == flt.owner_id)
+        if flt.priorities:
+            conditions.append(t.c.ticket_priority_id.in_(ids("ticket_priority", flt.priorities, "priority")))
+        if flt.locks:
+            conditions.append(t.c.ticket_lock_id.in_(ids("ticket_lock_type", flt.locks, "lock")))
+        if flt.types:
+            conditions.append(t.c.type_id.in_(ids("ticket_type", flt.types, "type")))
+        if flt.owner_ids:
+            conditions.append(t.c.user_id.in_(flt.owner_ids))
+        if flt.responsible_ids:
+            conditions.append(t.c.responsible_user_id.in_(flt.responsible_ids))
+        if flt.numbers:
+            conditions.append(or_(*(t.c.tn.like(_like(n)) if "*" in n else t.c.tn == n for n in flt.numbers)))
+        if flt.title is not None:
+            conditions.append(t.c.title.like(_like(flt.title)) if "*" in flt.title else t.c.title == flt.title)
         for column, low, high in ((t.c.create_time, flt.created_from, flt.created_to),
                                   (t.c.change_time, flt.changed_from, flt.changed_to)):
             if low is not None:

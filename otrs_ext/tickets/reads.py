@@ -75,6 +75,9 @@ class TicketView:
     dynamic_fields: dict[str, Any] = field(default_factory=dict)
     seen_by: list[int] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+    created_by: int = 0
+    changed_by: int = 0
+    unlock_timeout: int = 0  # ticket.timeout: epoch seconds the unlock timer counts from
 
 
 class TicketReader:
@@ -108,6 +111,15 @@ class TicketReader:
     def attachment(self, article_id: int, file_id: int, *, user_id: int | None = None,
                    customer_login: str | None = None, ticket_id: int | None = None) -> tuple[AttachmentMeta, bytes]:
         """One attachment's content; ``ticket_id``, when given, must be the article's ticket."""
+        for meta, content in self.attachments(article_id, user_id=user_id, customer_login=customer_login,
+                                              ticket_id=ticket_id):
+            if meta.file_id == file_id:
+                return meta, content
+        raise NotFound(f"attachment {file_id} of article {article_id} not found")
+
+    def attachments(self, article_id: int, *, user_id: int | None = None, customer_login: str | None = None,
+                    ticket_id: int | None = None) -> list[tuple[AttachmentMeta, bytes]]:
+        """Every stored file of the article with its content (OTRS's HTML body ``file-2`` included)."""
         a = self.schema.tables.article
         with self.engine.connect() as conn:
             found = conn.execute(select(a.c.ticket_id).where(a.c.id == article_id)).first()
@@ -120,10 +132,7 @@ class TicketReader:
             article = conn.execute(self.schema.articles.select().where(a.c.id == article_id)).mappings().one()
             if customer_login is not None and not article["is_visible_for_customer"]:
                 raise NotFound(f"article {article_id} not found")
-            for meta, content in self.attachment_reader.read(conn, article_id, article["content_path"]):
-                if meta.file_id == file_id:
-                    return meta, content
-        raise NotFound(f"attachment {file_id} of article {article_id} not found")
+            return self.attachment_reader.read(conn, article_id, article["content_path"])
 
     def _may_see(self, conn: Connection, ticket: dict[str, Any], user_id: int | None,
                  customer_login: str | None) -> bool:
@@ -149,7 +158,8 @@ class TicketReader:
             owner=names["users"].get(row["user_id"], ""), responsible_id=row["responsible_user_id"],
             customer_id=row["customer_id"], customer_user=row["customer_user_id"], pending_until=row["until_time"],
             archived=bool(row["archive_flag"]), created=row["create_time"], changed=row["change_time"],
-            dynamic_fields=self._dynamic_fields(conn, row["id"]), seen_by=seen,
+            dynamic_fields=self._dynamic_fields(conn, row["id"]), seen_by=seen, created_by=row["create_by"],
+            changed_by=row["change_by"], unlock_timeout=row["timeout"] or 0,
         )
 
     def _articles(self, conn: Connection, ticket_id: int, lookups: Lookups, *, customer: bool) -> list[ArticleView]:

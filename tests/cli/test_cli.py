@@ -48,8 +48,9 @@ def test_bad_setting_is_one_readable_error():
     assert "OTRS_EXT_DB_URL = 'sqlite:///x.db'" in result.output and "Traceback" not in result.output
 
 
-def test_search_config_needs_no_settings():
-    result = CliRunner().invoke(main, ["search", "config", "--port", "9400"], env={"OTRS_EXT_DB_URL": "bad"})
+def test_search_config_needs_no_settings(tmp_path):
+    result = CliRunner().invoke(main, ["search", "config", "--port", "9400", "--data-dir", str(tmp_path)],
+                                env={"OTRS_EXT_DB_URL": "bad"})
     assert result.exit_code == 0
     assert "type" in result.output and "9400" in result.output and "rt" in result.output
 

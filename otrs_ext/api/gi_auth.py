@@ -1,0 +1,137 @@
+"""Who calls a GenericInterface route: ``UserLogin`` + ``Password`` (checked against ``users.pw``), a
+``SessionID`` from SessionCreate, or an otrs-ext agent key as ``Authorization: Bearer``.
+
+Sessions live in Redis under the SHA-256 of their id (a copy of Redis holds no usable session), with OTRS's
+two limits: an absolute lifetime (SessionMaxTime) and an idle timeout (SessionMaxIdleTime, the key's TTL,
+renewed on use). Failed password logins are counted per login, so a script cannot guess passwords at the speed
+of the API; only agents (``users``) can log in: customer logins are not supported here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+import redis
+from sqlalchemy import Engine, func, select
+
+from schema_maps import OtrsSchema
+
+from ..errors import OtrsExtError
+from . import otrs_password
+from .keys import ApiKey
+
+VALID_ID = 1
+FAILURE_LIMIT = 10  # failed logins per login and window before further attempts are refused unchecked
+FAILURE_WINDOW = 300  # seconds
+
+
+class AuthFail(OtrsExtError):
+    status = 401
+    code = "auth-fail"
+
+
+@dataclass(frozen=True)
+class Agent:
+    user_id: int
+    login: str
+    from_: str  # '"First Last" <email>' as OTRS writes an agent article's From
+    key_id: int | None = None  # set when the call came with an otrs-ext API key
+
+
+class GiAuth:
+    def __init__(self, engine: Engine, schema: OtrsSchema, client: redis.Redis, *,
+                 max_seconds: int, idle_seconds: int, prefix: str = "otrs_ext:gi") -> None:
+        self.engine = engine
+        self.schema = schema
+        self.redis = client
+        self.max_seconds = max_seconds
+        self.idle_seconds = idle_seconds
+        self.prefix = prefix
+
+    # --- the three ways in -----------------------------------------------------------------------------
+    def bearer(self, key: ApiKey) -> Agent:
+        """The agent an otrs-ext API key (already authenticated by ``ApiKeys``) acts as."""
+        if key.scope != "agent" or key.agent_id is None:
+            raise AuthFail("GenericInterface calls act as an agent: use an agent key, not an intake key")
+        agent = self._agent(user_id=key.agent_id)
+        if agent is None:
+            raise AuthFail("the agent of this API key is invalid")
+        return Agent(agent.user_id, agent.login, agent.from_, key_id=key.key_id)
+
+    def password(self, login: str, password: str) -> Agent:
+        failures = f"{self.prefix}:fail:{hashlib.sha256(login.lower().encode()).hexdigest()}"
+        count = int(self.redis.get(failures) or 0)
+        if count >= FAILURE_LIMIT:
+            raise AuthFail("too many failed logins; wait a few minutes")
+        users = self.schema.tables.users
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users.c.id, users.c.pw, users.c.valid_id)
+                               .where(func.lower(users.c.login) == login.lower())).first()
+        if row is None or row.valid_id != VALID_ID or not otrs_password.verify(password, row.pw):
+            with self.redis.pipeline() as pipe:
+                pipe.incr(failures).expire(failures, FAILURE_WINDOW).execute()
+            raise AuthFail("wrong login or password")
+        agent = self._agent(user_id=row.id)
+        if agent is None:
+            raise AuthFail("wrong login or password")
+        return agent
+
+    def session(self, session_id: str) -> Agent:
+        name = self._session_key(session_id)
+        raw = self.redis.get(name)
+        if raw is None:
+            raise AuthFail("the session is invalid or expired; create a new one")
+        data = json.loads(raw)
+        if time.time() > data["until"]:
+            self.redis.delete(name)
+            raise AuthFail("the session is expired; create a new one")
+        self.redis.expire(name, self._ttl(data["until"]))
+        agent = self._agent(user_id=data["user_id"])
+        if agent is None:  # invalidated since login
+            self.redis.delete(name)
+            raise AuthFail("the session's agent is invalid")
+        return agent
+
+    # --- sessions ---------------------------------------------------------------------------------------
+    def create_session(self, agent: Agent) -> str:
+        session_id = secrets.token_hex(24)  # alphanumeric like OTRS's, safe in a query string
+        until = time.time() + self.max_seconds
+        self.redis.set(self._session_key(session_id), json.dumps({"user_id": agent.user_id, "until": until,
+                                                                  "login": agent.login, "created": time.time()}),
+                       ex=self._ttl(until))
+        return session_id
+
+    def session_data(self, session_id: str) -> dict[str, object]:
+        raw = self.redis.get(self._session_key(session_id))
+        if raw is None:
+            raise AuthFail("the session is invalid or expired")
+        return json.loads(raw)
+
+    def delete_session(self, session_id: str) -> bool:
+        return bool(self.redis.delete(self._session_key(session_id)))
+
+    def _session_key(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{hashlib.sha256(session_id.encode()).hexdigest()}"
+
+    def _ttl(self, until: float) -> int:
+        return max(1, int(min(self.idle_seconds, until - time.time())))
+
+    # --- agents -----------------------------------------------------------------------------------------
+    def _agent(self, *, user_id: int) -> Agent | None:
+        t = self.schema.tables
+        users, prefs = t.users, t.user_preferences
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users.c.id, users.c.login, users.c.first_name, users.c.last_name,
+                                      users.c.valid_id).where(users.c.id == user_id)).first()
+            if row is None or row.valid_id != VALID_ID:
+                return None
+            email = conn.execute(select(prefs.c.preferences_value).where(
+                prefs.c.user_id == user_id, prefs.c.preferences_key == "UserEmail")).scalar()
+        name = " ".join(p for p in (row.first_name, row.last_name) if p)
+        if isinstance(email, bytes):
+            email = email.decode("utf-8", "replace")
+        return Agent(user_id=row.id, login=row.login, from_=f'"{name}" <{email}>' if email else name)

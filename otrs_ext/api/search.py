@@ -1,0 +1,63 @@
+"""``GET /api/v1/search``: full-text search for agent keys and customer tokens. The rules live in
+``otrs_ext.search``; this module only reads the query string and writes JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from ..errors import ValidationError
+from ..jsonable import jsonable
+from ..search.compose import build_search_service
+from ..search.service import SearchFilter, SearchResult, SearchService
+from ..tickets import names
+from .app import context, customer_login
+from .tickets import _agent, _int, _time
+
+bp = Blueprint("search", __name__)
+
+
+def service() -> SearchService:
+    """One service per app, built on first use from the app's runtime and permission rules."""
+    found = current_app.extensions.get("otrs_ext_search")
+    if found is None:
+        ctx = context()
+        found = current_app.extensions["otrs_ext_search"] = build_search_service(ctx.runtime, ctx.core.permissions)
+    return found
+
+
+@bp.get("/search")
+def search() -> Response:
+    args = request.args
+    text = args.get("q", "")
+    if not text.strip():
+        raise ValidationError([("q", "is required: the words to search for")])
+    login = customer_login()
+    viewer: dict[str, Any] = {"customer_login": login} if login is not None else {"user_id": _agent()}
+    tags = []
+    for i, value in enumerate(args.getlist("tag")):
+        if not value.isdigit():
+            raise ValidationError([(f"tag[{i}]", "must be a tag id (a whole number)")])
+        tags.append(int(value))
+    owner = args.get("owner")
+    rt = context().runtime
+    flt = SearchFilter(
+        queues=tuple(args.getlist("queue")), states=tuple(args.getlist("state")),
+        state_types=tuple(args.getlist("state_type")),
+        owner_id=names.agent_id(rt.engine, rt.schema, owner) if owner else None,
+        customer_id=args.get("customer_id"), customer_user=args.get("customer_user"),
+        created_from=_time("created_from"), created_to=_time("created_to"), tag_ids=tuple(tags),
+    )
+    result = service().search(text, flt, **viewer, group=args.get("group", "ticket"),
+                              sort=args.get("sort", "relevance"), limit=_int("limit", 20), cursor=args.get("cursor"),
+                              facets=args.get("facets", "1").lower() not in ("0", "false", "no"))
+    return Response(json.dumps(answer(result), ensure_ascii=False), mimetype="application/json")
+
+
+def answer(result: SearchResult) -> dict[str, Any]:
+    """The response body (also what ``otrs-ext search query`` prints)."""
+    return {"total": result.total, "hits": jsonable(result.hits), "facets": jsonable(result.facets),
+            "next_cursor": result.next_cursor, "indexed_as_of": jsonable(result.indexed_as_of),
+            "took_ms": result.took_ms}
