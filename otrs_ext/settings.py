@@ -93,6 +93,10 @@ class Settings:
     ticket_number_generator: str = _setting(
         "DateChecksum", "OTRS Ticket::NumberGenerator: " + ", ".join(TICKET_NUMBER_GENERATORS)
     )
+    ticket_number_pool: int = _setting(
+        4, "ticket numbers the API keeps drawn ahead (skips OTRS's 50 ms counter pause; unused ones are gaps); 0 = off",
+        int,
+    )
     handlers: tuple[str, ...] = _setting(
         (), "comma-separated event handler plugins to run in the tailer", _parse_names
     )
@@ -200,6 +204,8 @@ class Settings:
             bad("otrs_cache", "use file (OTRS's FileStorable cache), none, or the redis://host:port/db of Cache::Redis")
         if not 0 <= self.otrs_cache_subdir_levels <= 5:
             bad("otrs_cache_subdir_levels", "must be OTRS's Cache::SubdirLevels, 0 to 5 (default 2)")
+        if not 0 <= self.ticket_number_pool <= 1000:
+            bad("ticket_number_pool", "must be 0 (draw at each create) to 1000")
         if self.attachment_max_bytes <= 0:
             bad("attachment_max_bytes", "must be a positive number of bytes")
         if self.gi_session_max_seconds <= 0 or self.gi_session_idle_seconds <= 0:

@@ -58,7 +58,7 @@ def create_app(runtime: Runtime) -> Flask:
     app = Flask("otrs_ext.api")
     app.config["MAX_CONTENT_LENGTH"] = settings.api_max_request_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    core = build_ticket_core(runtime)
+    core = build_ticket_core(runtime, number_pool=settings.ticket_number_pool)
     app.extensions["otrs_ext"] = ApiContext(
         runtime=runtime, core=core, keys=ApiKeys(runtime.engine, settings.own_schema),
         # one Redis may serve several installations: their key ids must not share counters

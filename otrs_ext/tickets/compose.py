@@ -16,6 +16,7 @@ from schema_maps import OtrsSchema
 from ..runtime import Runtime
 from ..settings import Settings
 from .directory import Directory
+from .number_pool import NumberPool
 from .numbers import TicketNumbers
 from .otrs_cache import Invalidator, otrs_cache_from_settings
 from .permissions import Permissions
@@ -53,7 +54,9 @@ def make_invalidator(settings: Settings) -> Invalidator:
     return Invalidator(cache, spool_dir=settings.state_dir / SPOOL_SUBDIR)
 
 
-def build_ticket_core(runtime: Runtime) -> TicketCore:
+def build_ticket_core(runtime: Runtime, *, number_pool: int = 0) -> TicketCore:
+    """``number_pool`` > 0 keeps that many ticket numbers drawn ahead: for long-running processes (the API),
+    not for one-shot commands, whose unused numbers would only leave gaps."""
     settings, engine, schema = runtime.settings, runtime.engine, runtime.schema
     permissions = Permissions(
         schema, responsible_enabled=settings.ticket_responsible, watcher_enabled=settings.ticket_watcher,
@@ -65,8 +68,9 @@ def build_ticket_core(runtime: Runtime) -> TicketCore:
         engine, schema, generator=settings.ticket_number_generator, system_id=settings.system_id,
         timezone=settings.otrs_timezone, otrs_home=settings.otrs_home,
     )
+    allocator: TicketNumbers | NumberPool = NumberPool(numbers, number_pool) if number_pool > 0 else numbers
     service = TicketService(
-        engine, schema, numbers=numbers, permissions=permissions, invalidator=invalidator, store=store,
+        engine, schema, numbers=allocator, permissions=permissions, invalidator=invalidator, store=store,
         timezone=settings.otrs_timezone, max_attachment_bytes=settings.attachment_max_bytes,
     )
     return TicketCore(service=service, reader=TicketReader(engine, schema, permissions, store),

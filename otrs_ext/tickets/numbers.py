@@ -318,6 +318,10 @@ class TicketNumbers:
         ticket = self.schema.tables.ticket
         return conn.execute(select(ticket.c.id).where(ticket.c.tn == tn).limit(1)).first() is not None
 
+    def today(self) -> str:
+        """``YYYYMMDD`` of now in OTRS's time zone: the day a date-based number drawn now carries."""
+        return self._now().strftime("%Y%m%d")
+
     def _now(self) -> datetime:
         moment = self._clock()
         if moment.tzinfo is None:
