@@ -7,7 +7,7 @@ process (or per job) and asks by name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -70,6 +70,14 @@ class Lookups:
 
     def names(self, table: str) -> Mapping[str, int]:
         return self.maps.get(table, {})
+
+    def ids_named(self, table: str, names: Sequence[str], path: str, problems: list[tuple[str, str]]) -> list[int]:
+        """The ids of ``names`` (a request's filter); each unknown one adds a ``(path[i], message)`` problem."""
+        known = self.names(table)
+        for i, name in enumerate(names):
+            if name not in known:
+                problems.append((f"{path}[{i}]", f"unknown {table.replace('_', ' ')} {name!r}"))
+        return [known[n] for n in names if n in known]
 
     def states_of_type(self, *type_names: str) -> list[int]:
         """Ids of the states whose state type is one of ``type_names`` (e.g. ``"closed"``)."""

@@ -228,11 +228,7 @@ class SearchService:
         problems: list[tuple[str, str]] = []
 
         def ids(table: str, names: tuple[str, ...], path: str) -> list[int]:
-            known = lookups.names(table)
-            for i, name in enumerate(names):
-                if name not in known:
-                    problems.append((f"{path}[{i}]", f"unknown {table.replace('_', ' ')} {name!r}"))
-            return [known[n] for n in names if n in known]
+            return lookups.ids_named(table, names, path, problems)
 
         where: list[str] = []
         for column, table, names, path in (("queue_id", "queue", flt.queues, "queue"),

@@ -122,11 +122,7 @@ class TicketLister:
         problems: list[tuple[str, str]] = []
 
         def ids(table: str, names: tuple[str, ...], path: str) -> list[int]:
-            known = lookups.names(table)
-            for i, name in enumerate(names):
-                if name not in known:
-                    problems.append((f"{path}[{i}]", f"unknown {table.replace('_', ' ')} {name!r}"))
-            return [known[n] for n in names if n in known]
+            return lookups.ids_named(table, names, path, problems)
 
         conditions: list[ColumnElement[bool]] = []
         if flt.queues:

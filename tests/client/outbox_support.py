@@ -10,14 +10,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 from sqlalchemy import Engine, select, text
+from waiting import wait_for
 
 from otrs_ext.api.keys import ApiKeys
 from otrs_ext.client import OtrsExtClient, Outbox
@@ -29,13 +29,6 @@ HERE = Path(__file__).resolve().parent
 OUTBOX_DB = 7  # the outbox (and its Celery broker) in its own Redis database, flushed per stack
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-    return time.monotonic() - started
 
 
 def child_env(settings: Settings) -> dict[str, str]:

@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from outbox_support import OUTBOX_DB, Stack, running_stack, wait_for
+from outbox_support import OUTBOX_DB, Stack, running_stack
 from sqlalchemy import Engine, text
+from waiting import wait_for
 
 from otrs_ext.client import Upload
 from otrs_ext.db import migrate

@@ -27,11 +27,11 @@ from fault_support import (
     max_history_id,
     run_tailer,
     tail_daemon,
-    wait_for,
 )
 from otrs_sql import add_note, create_ticket, history, move
 from sqlalchemy import Engine
 from tail_support import Recorder, Tail
+from waiting import wait_for
 
 import schema_maps
 from otrs_ext.db import migrate
