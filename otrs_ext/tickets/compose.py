@@ -35,6 +35,11 @@ class TicketCore:
     permissions: Permissions
     invalidator: Invalidator
 
+    def close(self) -> None:
+        """Stop the background number drawing, if any (the process's end stops it too)."""
+        if isinstance(self.service.numbers, NumberPool):
+            self.service.numbers.close()
+
 
 def article_store(settings: Settings, schema: OtrsSchema) -> AttachmentStore:
     """OTRS's configured article storage: the database, or ``ArticleDataDir`` on disk."""

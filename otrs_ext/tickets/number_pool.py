@@ -44,8 +44,10 @@ class NumberPool:
     def close(self) -> None:
         self._stopped.set()
         self._wanted.set()
+        self._thread.join(5)  # a draw in flight finishes against a database that still exists
 
     def _fill(self) -> None:
+        pause = 1.0
         while not self._stopped.is_set():
             if self._ready.full():
                 self._wanted.wait(1.0)
@@ -53,7 +55,10 @@ class NumberPool:
                 continue
             try:
                 self._ready.put(self.numbers.allocate())
-            except Exception:  # noqa: BLE001 - a create draws its own number meanwhile; retry shortly
-                log.exception("could not draw a ticket number ahead", extra={"event": "ticket_number_pool_error"})
-                self._stopped.wait(1.0)
+                pause = 1.0
+            except Exception:  # noqa: BLE001 - creates draw their own numbers meanwhile; try again later
+                log.warning("could not draw a ticket number ahead; retrying in %.0fs", pause, exc_info=True,
+                            extra={"event": "ticket_number_pool_error"})
+                self._stopped.wait(pause)
+                pause = min(pause * 2, 60.0)
 

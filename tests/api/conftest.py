@@ -69,4 +69,5 @@ def api(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Iterator[
               outsider_key=keys.create("agent", name="outsider", agent_id=outsider_id),
               intake_key=keys.create("intake", name="website", rate_per_minute=1000),
               agent_id=agent_id, outsider_id=outsider_id)
+    app.extensions["otrs_ext"].core.close()
     runtime.close()
