@@ -82,6 +82,9 @@ def create_app(runtime: Runtime) -> Flask:
     from .gi import register as register_gi
 
     register_gi(app)  # GenericInterface-compatible routes; they authenticate as OTRS does (see gi.py)
+    from ..screens import register as register_screens
+
+    register_screens(app)  # the agent's HTML screens under /agent; after register_gi: they share its login checks
     app.before_request(_begin)
     app.after_request(_finish)
 

@@ -1,0 +1,15 @@
+"""Choices of the search form's filters: the queues the agent may read and the ticket states."""
+
+from __future__ import annotations
+
+from ..api.app import context
+from ..db.lookups import Lookups
+
+
+def filter_choices(user_id: int) -> dict[str, list[str]]:
+    ctx = context()
+    with ctx.runtime.engine.connect() as conn:
+        lookups = Lookups.load(conn, ctx.runtime.schema)
+        readable = ctx.core.permissions.agent_queue_ids(conn, user_id, "ro", valid_only=True)
+    queues = sorted(name for name, ident in lookups.names("queue").items() if ident in readable)
+    return {"queue": queues, "state": sorted(lookups.names("ticket_state"))}

@@ -1,0 +1,95 @@
+"""The agent screens in headless Chromium: login, search with highlighting and facets, links, hostile input,
+logout. Served by werkzeug on a free local port; the browser talks to nothing else."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from screens_browser import chromium, missing, serve
+from screens_support import OTRS_URL
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
+
+
+@pytest.fixture
+def browser(screens, tmp_path) -> Iterator[tuple[WebDriver, str]]:
+    with serve(screens.app) as base, chromium(tmp_path / "profile") as driver:
+        yield driver, base
+
+
+def _log_in(driver: WebDriver, login: str, password: str) -> None:
+    driver.find_element(By.ID, "login").clear()
+    driver.find_element(By.ID, "login").send_keys(login)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+
+
+def _search(driver: WebDriver, words: str) -> None:
+    box = driver.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys(words)
+    driver.find_element(By.ID, "search-submit").click()
+
+
+def test_agent_logs_in_searches_and_logs_out(screens, browser, tmp_path) -> None:
+    driver, base = browser
+    driver.get(f"{base}/agent/search?q=reg.ru")
+    assert driver.current_url.startswith(f"{base}/agent/login")  # not logged in yet
+
+    _log_in(driver, screens.login, "not the password")
+    assert driver.find_element(By.ID, "login-error").text == "Wrong login or password."
+    _log_in(driver, screens.login, screens.password)
+    assert driver.current_url == f"{base}/agent/search?q=reg.ru"  # back where the agent wanted to go
+
+    # the hits, highlighted by the service, and facet counts
+    assert driver.find_element(By.ID, "total").text == "2 tickets"
+    marks = [m.text.lower() for m in driver.find_elements(By.CSS_SELECTOR, ".hit mark")]
+    assert marks and all("reg" in m or "ru" in m for m in marks), marks
+    queues = {a.get_attribute("data-name"): a.find_element(By.XPATH, "../span").text
+              for a in driver.find_elements(By.CSS_SELECTOR, "#facet-queue a")}
+    states = {a.get_attribute("data-name"): a.find_element(By.XPATH, "../span").text
+              for a in driver.find_elements(By.CSS_SELECTOR, "#facet-state a")}
+    assert queues == {"Raw": "2"} and states == {"new": "1", "open": "1"}
+    title = driver.find_element(By.CSS_SELECTOR, f'[data-ticket-id="{screens.tickets["dns"]}"] a.zoom').text
+    assert title.endswith("DNS для reg.ru <b>bold</b>")  # markup in a title is shown as text
+
+    # link targets: OTRS's ticket zoom and the JSON API
+    for ticket_id in screens.tickets.values():
+        hit = driver.find_element(By.CSS_SELECTOR, f'[data-ticket-id="{ticket_id}"]')
+        zoom = hit.find_element(By.CSS_SELECTOR, "a.zoom").get_attribute("href")
+        assert re.fullmatch(re.escape(f"{OTRS_URL}index.pl?Action=AgentTicketZoom;TicketID={ticket_id};ArticleID=")
+                            + r"\d+", zoom), zoom
+        assert hit.find_element(By.CSS_SELECTOR, "a.api").get_attribute("href") == f"{base}/api/v1/tickets/{ticket_id}"
+
+    # a facet link narrows the search; the state filter is then selected in the form
+    driver.find_element(By.CSS_SELECTOR, '#facet-state a[data-name="open"]').click()
+    assert driver.find_element(By.ID, "total").text == "1 ticket"
+    assert Select(driver.find_element(By.ID, "state")).first_selected_option.text == "open"
+    assert [e.get_attribute("data-ticket-id") for e in driver.find_elements(By.CSS_SELECTOR, ".hit")] \
+        == [str(screens.tickets["printer"])]
+    driver.save_screenshot(str(tmp_path / "search.png"))
+
+    # hostile input: shown as typed, never run
+    Select(driver.find_element(By.ID, "state")).select_by_index(0)
+    _search(driver, "<script>alert(1)</script>")
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - reading it is the check
+    assert driver.find_element(By.ID, "q").get_attribute("value") == "<script>alert(1)</script>"
+    scripts = driver.find_elements(By.TAG_NAME, "script")
+    assert not [s for s in scripts if "alert" in (s.get_attribute("innerHTML") or "")]
+    assert "<script>alert(1)</script>" in driver.title
+    _search(driver, '")')
+    errors = driver.find_elements(By.CSS_SELECTOR, "p.error")
+    assert errors and errors[0].text, "an unparsable query shows the reason"
+    assert "Internal Server Error" not in driver.page_source
+
+    driver.find_element(By.ID, "logout").click()
+    assert driver.current_url == f"{base}/agent/login"
+    driver.get(f"{base}/agent/search")
+    assert driver.current_url.startswith(f"{base}/agent/login")
