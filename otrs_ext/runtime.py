@@ -39,6 +39,7 @@ class Runtime:
     def close(self) -> None:
         self.engine.dispose()
         self.redis.close()
+        self.search.close()
 
 
 def resolve_schema(engine: Engine, settings: Settings) -> OtrsSchema:

@@ -11,8 +11,9 @@ import redis
 
 from otrs_ext.errors import MissingBinary, ServiceStartError
 from otrs_ext.localservices import MariaDBServer, RedisServer, SphinxServer, base, require_binary
-from otrs_ext.localservices.base import pid_alive
+from otrs_ext.localservices.base import free_port, pid_alive
 from otrs_ext.localservices.mariadb import LocalSqlError
+from otrs_ext.search.client import SphinxQL
 from otrs_ext.search.indexdef import INDEX_NAME
 
 BINLOG_VARS = "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata"
@@ -175,3 +176,21 @@ def test_require_binary_names_the_debian_package() -> None:
     assert info.value.binary == "no-such-binary-xyz"
     assert info.value.debian_package == "some-package"
     assert require_binary("searchd", "sphinxsearch").endswith("/searchd")
+
+
+def test_sphinxql_reuses_connections_and_survives_a_searchd_restart(tmp_path: Path) -> None:
+    server = SphinxServer(tmp_path, port=free_port())  # the same port after the restart
+    server.start()
+    try:
+        client = SphinxQL(server.url)
+        client.query("SELECT 1 FROM articles LIMIT 1")
+        with client.connection() as first:
+            pass
+        with client.connection() as again:
+            assert again is first  # reused, not reopened
+        server.stop()
+        server.start()
+        assert client.query("SELECT COUNT(*) FROM articles") == [(0,)]  # the dead one was dropped, not used
+    finally:
+        client.close()
+        server.stop()
