@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -39,7 +39,6 @@ from .assemble import ATTACHMENT_TABLES, DROPPED_COLUMNS
 from .binlog import Idle, Item
 from .checkpoint import Checkpoint
 from .dispatch import Dispatcher
-from .domain import DomainEvent
 from .history_changes import CHANGE_TYPES, UNKNOWN, decode
 from .metrics import TailMetrics
 from .resolver import DatabaseResolver
@@ -358,18 +357,9 @@ class PollTailer(Tailer):
     def _purged(self, position: Position) -> bool:
         return not is_poll(position)  # a binlog checkpoint names no watermark: start from a snapshot
 
-    def _snapshot(self, previous: Checkpoint | None) -> Checkpoint:
-        """The binlog tailer's snapshot, positioned by the watermarks its consistent read sees."""
-        reason = "first start" if previous is None else f"the checkpoint {previous.resume} is no poll watermark"
-        log.warning("tailer takes a snapshot (%s)", reason, extra={"event": "tail_snapshot", "reason": reason})
-        self.metrics.update(state="snapshot")
+    def _snapshot_reason(self, previous: Checkpoint) -> str:
+        return f"the checkpoint {previous.resume} is no poll watermark"
 
-        def dispatch(events: list[DomainEvent]) -> None:
-            self._dispatch(events)
-            self.dispatcher.run_deferred()
-
-        report = Snapshot(self.engine, self.schema,
-                          position=lambda conn: newest_position(conn, self.schema)).run(dispatch)
-        self.store.save(report.position, report.position)
-        self.metrics.update(checkpoint=report.position, checkpoint_at=time.time())
-        return Checkpoint(report.position, report.position, datetime.now(UTC))
+    def _snapshot_reader(self) -> Snapshot:
+        """Positioned by the watermarks its consistent read sees."""
+        return Snapshot(self.engine, self.schema, position=lambda conn: newest_position(conn, self.schema))

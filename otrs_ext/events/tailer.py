@@ -185,7 +185,7 @@ class Tailer:
         self.dispatcher.run_deferred()
 
     def _snapshot(self, previous: Checkpoint | None) -> Checkpoint:
-        reason = "first start" if previous is None else f"the binlog at {previous.resume} is gone"
+        reason = "first start" if previous is None else self._snapshot_reason(previous)
         log.warning("tailer takes a snapshot (%s)", reason, extra={"event": "tail_snapshot", "reason": reason})
         self.metrics.update(state="snapshot")
 
@@ -193,10 +193,17 @@ class Tailer:
             self._dispatch(events)
             self.dispatcher.run_deferred()
 
-        report = Snapshot(self.engine, self.schema).run(dispatch)
+        report = self._snapshot_reader().run(dispatch)
         self.store.save(report.position, report.position)
         self.metrics.update(checkpoint=report.position, checkpoint_at=time.time())
         return Checkpoint(report.position, report.position, datetime.now(UTC))
+
+    def _snapshot_reason(self, previous: Checkpoint) -> str:
+        return f"the binlog at {previous.resume} is gone"
+
+    def _snapshot_reader(self) -> Snapshot:
+        """Positioned by the binlog coordinates of its consistent read."""
+        return Snapshot(self.engine, self.schema)
 
     def _purged(self, position: Position) -> bool:
         with self.engine.connect() as conn:
