@@ -5,6 +5,7 @@ the Flask app (``screens.app``)."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,10 +47,11 @@ def screens(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Itera
                         search_url=sphinx_server.url, otrs_home=tmp_path / "otrs", state_dir=tmp_path / "state",
                         otrs_base_url=OTRS_URL, secret_key="test-secret-key").validate()
     runtime = build_runtime(settings)
-    runtime.redis.flushdb()  # failed-login counters and sessions of earlier tests share this Redis
     schema = runtime.schema
+    # its own login: the failed-login counters live in the Redis every test worker shares
+    login = f"screenagent-{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
-        agent_id = _agent(conn, schema, "screenagent", hashlib.sha256(PASSWORD.encode()).hexdigest())
+        agent_id = _agent(conn, schema, login, hashlib.sha256(PASSWORD.encode()).hexdigest())
         groups = schema.tables.groups
         users_group = conn.execute(select(groups.c.id).where(groups.c.name == "users")).scalar_one()
         conn.execute(schema.tables.group_user.insert().values(
@@ -73,7 +75,7 @@ def screens(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Itera
         article_ids = [r[0] for r in conn.execute(text("SELECT id FROM article"))]
     runtime.search.query("TRUNCATE RTINDEX articles")
     Indexer(engine, schema, runtime.search).index_articles(article_ids)
-    yield Screens(app=app, runtime=runtime, engine=engine, login="screenagent", password=PASSWORD, tickets=made)
+    yield Screens(app=app, runtime=runtime, engine=engine, login=login, password=PASSWORD, tickets=made)
     runtime.search.query("TRUNCATE RTINDEX articles")
     app.extensions["otrs_ext"].core.close()
     runtime.close()

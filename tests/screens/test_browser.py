@@ -12,7 +12,8 @@ from screens_support import OTRS_URL
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
@@ -23,18 +24,25 @@ def browser(screens, tmp_path) -> Iterator[tuple[WebDriver, str]]:
         yield driver, base
 
 
+def _submit(driver: WebDriver, by: str, selector: str) -> None:
+    """Click and wait until the next page replaced this one: a click only starts the navigation."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, selector).click()
+    WebDriverWait(driver, 15).until(staleness_of(page))
+
+
 def _log_in(driver: WebDriver, login: str, password: str) -> None:
     driver.find_element(By.ID, "login").clear()
     driver.find_element(By.ID, "login").send_keys(login)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-submit").click()
+    _submit(driver, By.ID, "login-submit")
 
 
 def _search(driver: WebDriver, words: str) -> None:
     box = driver.find_element(By.ID, "q")
     box.clear()
     box.send_keys(words)
-    driver.find_element(By.ID, "search-submit").click()
+    _submit(driver, By.ID, "search-submit")
 
 
 def test_agent_logs_in_searches_and_logs_out(screens, browser, tmp_path) -> None:
@@ -68,7 +76,7 @@ def test_agent_logs_in_searches_and_logs_out(screens, browser, tmp_path) -> None
         assert hit.find_element(By.CSS_SELECTOR, "a.api").get_attribute("href") == f"{base}/api/v1/tickets/{ticket_id}"
 
     # a facet link narrows the search; the state filter is then selected in the form
-    driver.find_element(By.CSS_SELECTOR, '#facet-state a[data-name="open"]').click()
+    _submit(driver, By.CSS_SELECTOR, '#facet-state a[data-name="open"]')
     assert driver.find_element(By.ID, "total").text == "1 ticket"
     assert Select(driver.find_element(By.ID, "state")).first_selected_option.text == "open"
     assert [e.get_attribute("data-ticket-id") for e in driver.find_elements(By.CSS_SELECTOR, ".hit")] \
@@ -89,7 +97,7 @@ def test_agent_logs_in_searches_and_logs_out(screens, browser, tmp_path) -> None
     assert errors and errors[0].text, "an unparsable query shows the reason"
     assert "Internal Server Error" not in driver.page_source
 
-    driver.find_element(By.ID, "logout").click()
+    _submit(driver, By.ID, "logout")
     assert driver.current_url == f"{base}/agent/login"
     driver.get(f"{base}/agent/search")
     assert driver.current_url.startswith(f"{base}/agent/login")
