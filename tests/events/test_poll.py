@@ -124,8 +124,10 @@ def by_id(events: list[DomainEvent], kind: type) -> dict[str, DomainEvent]:
 def comparable(event: DomainEvent) -> dict[str, Any]:
     """An event's fields; occurred_at is the commit second (binlog) or the row's create_time (poll)."""
     fields = {k: v for k, v in vars(event).items() if k != "occurred_at"}
-    if isinstance(event, TicketCreated):  # the columns events speak of; change_time differs by the second
-        fields["ticket"] = {k: v for k, v in event.ticket.items() if k not in ("change_time",)}
+    if isinstance(event, TicketCreated):
+        # the columns events speak of. change_time differs by the second; timeout is no domain column (a lock's
+        # unlock-timeout reset leaves no before value in history, so the poller shows the ticket's current one)
+        fields["ticket"] = {k: v for k, v in event.ticket.items() if k not in ("change_time", "timeout")}
     return fields
 
 
