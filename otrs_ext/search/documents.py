@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Select, case, literal, select
 from schema_maps import OtrsSchema
 from schema_maps._articles import OTRS5_INVISIBLE
 
-from .indexdef import COLUMNS
+from .blends import runs
+from .indexdef import COLUMNS, RUN_SOURCES, TEXT_FIELDS
 
 #: the body text indexed per article; the rest of a long mail is mostly quoted history, and a cap keeps every
 #: multi-row REPLACE far below searchd's max_packet_size
@@ -31,6 +32,7 @@ STANDARD_CHANNELS = {"Email": 1, "Phone": 2, "Internal": 3, "Chat": 4}
 _BODY_PART = re.compile(r"^file-\d+$")
 
 Document = tuple[Any, ...]  # values in indexdef.COLUMNS order
+_RUN_POSITIONS = tuple(TEXT_FIELDS.index(name) for name in RUN_SOURCES)
 
 
 def timestamp(value: datetime | None) -> int:
@@ -155,9 +157,10 @@ class DocumentSource:
          ticket_changed, article_created, customer_id, customer_user) = row
         if isinstance(body, bytes):  # OTRS 5 keeps a_body as a BLOB-ish column on some installations
             body = body.decode("utf-8", "replace")
+        texts = (subject or "", (body or "")[:BODY_LIMIT], a_from or "", a_to or "", a_cc or "",
+                 " ".join(names.get(article_id, ())), tn or "", title or "")
         return (
-            article_id, subject or "", (body or "")[:BODY_LIMIT], a_from or "", a_to or "", a_cc or "",
-            " ".join(names.get(article_id, ())), tn or "", title or "",
+            article_id, *texts, *(runs(texts[i]) for i in _RUN_POSITIONS),
             ticket_id, article_id, queue_id or 0, state_id or 0, state_type_id or 0, lock_id or 0, owner_id or 0,
             responsible_id or 0, priority_id or 0, sender_type_id or 0, int(channel_id or 0), int(visible or 0),
             timestamp(ticket_created), timestamp(ticket_changed), timestamp(article_created),

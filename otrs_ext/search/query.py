@@ -12,8 +12,9 @@ What people type::
 
 Safety does not rest on escaping: every term is reduced to the characters the index tokenises as word
 characters (``indexdef.CHARSET_TABLE``) or blend characters (``.@-+``), everything else being a separator
-for the index anyway. The rendered string therefore contains only word characters, spaces and the operators
-this module writes itself (``" | ( ) @ - = * ,``), and the service still passes it as a bound parameter.
+for the index anyway. The rendered string therefore contains only word characters (the private-use ones of
+``blends.SEPARATOR_CODES`` included), blend characters inside terms, spaces and the operators this module
+writes itself (``" | ( ) @ - = * ,``), and the service still passes it as a bound parameter.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ValidationError
+from .blends import BLEND, MAX_RUN_PARTS, WORD, encode
+from .indexdef import RUN_SOURCES, runs_field
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
@@ -37,12 +40,9 @@ FIELD_SCOPES: dict[str, tuple[str, ...]] = {
     "number": ("tn",),
 }
 
-# Word characters of indexdef.CHARSET_TABLE (Latin, digits, _, Cyrillic incl. Ё/ё) and its blend chars.
-_WORD = "0-9A-Za-z_\u0401\u0410-\u044f\u0451"
-_BLEND = ".@+\\-"
-_NOT_INDEXED = re.compile(f"[^{_WORD}{_BLEND}]+")
-_BLEND_SPLIT = re.compile(f"[{_BLEND}]+")
-_SEARCHABLE = re.compile(f"[{_WORD}]")
+_NOT_INDEXED = re.compile(f"[^{WORD}{BLEND}]+")
+_BLEND_SPLIT = re.compile(f"[{BLEND}]+")
+_SEARCHABLE = re.compile(f"[{WORD}]")
 
 
 # --- the AST -------------------------------------------------------------------------------------------
@@ -64,11 +64,13 @@ class Phrase:
 class Domain:
     """A token with inner blend characters: ``reg.ru``, ``ivan@mail.ru``, ``10.0.0.1``, ``wi-fi``.
 
-    The index keeps both the whole blended token and its parts, so ``reg.ru`` as a bare term would match only
-    a standalone ``reg.ru``, never ``support@reg.ru`` or ``example.reg.ru``. Rendered as the phrase of the
-    exact parts (a token boundary on both sides) AND the infix ``*reg.ru*`` (the dots really are there, not
-    spaces or commas): together exactly the articles where ``reg.ru`` occurs at a token boundary, which is
-    what ``LIKE '%reg.ru%'`` finds minus ``myreg.ru``-style hits inside a longer word.
+    The index keeps the whole blended token, its parts, and the runs of parts inside longer tokens
+    (``blends``), so the exact keyword ``=reg.ru`` finds a standalone ``reg.ru`` as well as ``support@reg.ru``
+    and ``www.reg.ru``: exactly the articles where ``reg.ru`` occurs at a token boundary, which is what
+    ``LIKE '%reg.ru%'`` finds minus ``myreg.ru``-style hits inside a longer word. A prefix (``reg.r*``) is a
+    keyword prefix over the same tokens. Longer than the indexed runs (``blends.MAX_RUN_PARTS``), the query
+    falls back to the phrase of the exact parts AND the infix ``*raw*``, which has the same meaning and is
+    slower.
     """
 
     parts: tuple[str, ...]
@@ -271,16 +273,35 @@ def render(node: Node) -> str:
     if isinstance(node, Phrase):
         return '"' + " ".join(_exact(w) if w.isdigit() else w.lower() for w in node.words) + '"'
     if isinstance(node, Domain):
+        if len(node.parts) <= MAX_RUN_PARTS:  # the whole token, or a run inside a longer one
+            if node.prefix:
+                return f"({node.raw}* | {encode(node.raw)}*)"
+            return f"({_exact(node.raw)} | {_exact(encode(node.raw))})"
         if node.prefix:  # a phrase cannot end in a wildcard in Sphinx 2.2: the infix alone
             return f"*{node.raw}*"
         phrase = '"' + " ".join(_exact(p) for p in node.parts) + '"'
-        return f"({phrase} *{node.raw}*)" if len(node.raw) >= MIN_WILDCARD_CHARS else phrase
+        return f"({phrase} *{node.raw}*)"
     if isinstance(node, Scoped):
-        spec = node.fields[0] if len(node.fields) == 1 else "(" + ",".join(node.fields) + ")"
+        # a domain may match in the fields' runs (see Domain); other terms stand in the fields themselves
+        fields = node.fields if not _has_domain(node.node) else with_runs(node.fields)
+        spec = fields[0] if len(fields) == 1 else "(" + ",".join(fields) + ")"
         return f"(@{spec} {render(node.node)})"  # the brackets end the field limit again
     if isinstance(node, Not):
         return f"-{render(node.node)}" if isinstance(node.node, (Word, Phrase)) else f"-({render(node.node)})"
     return "(" + " | ".join(render(n) for n in node.nodes) + ")"
+
+
+def with_runs(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """These index fields and their runs fields: where a domain or e-mail term in them can match."""
+    return (*fields, *(runs_field(name) for name in fields if name in RUN_SOURCES))
+
+
+def _has_domain(node: Node) -> bool:
+    if isinstance(node, Domain):
+        return True
+    if isinstance(node, (Scoped, Not)):
+        return _has_domain(node.node)
+    return isinstance(node, Any_) and any(_has_domain(n) for n in node.nodes)
 
 
 def positive_leaves(nodes: tuple[Node, ...]) -> list[Word | Phrase | Domain]:

@@ -71,6 +71,7 @@ class ReindexReport:
     resumed_from: int = 0  # the watermark a resumed run started after (0: from the start)
     watermark: int = 0
     errors: list[str] = field(default_factory=list)
+    optimized: bool = False  # the disk chunks are being merged (searchd does it in the background)
 
     @property
     def articles_per_second(self) -> float:
@@ -80,7 +81,7 @@ class ReindexReport:
         resumed = f", resumed after article {self.resumed_from}" if self.resumed_from else ""
         return (f"indexed {self.articles:,} articles in {self.seconds:.1f} s ({self.articles_per_second:,.0f}/s), "
                 f"deleted {self.deleted:,}, re-indexed {self.rechecked:,} changed meanwhile, "
-                f"{self.chunks} chunks{resumed}")
+                f"{self.chunks} chunks{resumed}{', index optimizing in the background' if self.optimized else ''}")
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,10 @@ def article_id_bounds(conn: Connection, schema: OtrsSchema) -> tuple[int, int]:
 
 def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: ReindexState | None = None,
             workers: int = DEFAULT_WORKERS, chunk: int = DEFAULT_CHUNK, resume: bool = True,
-            stop_after: int | None = None, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+            stop_after: int | None = None, progress: Callable[[int, int], None] | None = None,
+            optimize: bool = True) -> ReindexReport:
     """Index all articles up to the current maximum id. ``progress(done_ids, total_ids)`` is called per chunk.
+    A completed run ends with ``RtIndex.optimize`` unless ``optimize`` is false.
 
     ``resume``: continue after the stored watermark of an unfinished run. ``stop_after``: stop after that many
     chunks (tests and benchmarks simulate an interruption with it); the watermark stays for the next run.
@@ -165,8 +168,13 @@ def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: Rein
         for thread in threads:
             thread.join()
     report.watermark = watermark
-    if state is not None and watermark >= high:
-        state.clear()
+    if watermark >= high:
+        if state is not None:
+            state.clear()
+        if optimize:
+            with indexer.index() as rt:
+                rt.optimize()
+            report.optimized = True
     report.seconds = time.monotonic() - started
     return report
 

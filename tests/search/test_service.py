@@ -32,6 +32,16 @@ def test_agent_sees_queues_with_ro_and_his_own_tickets(world: World) -> None:
     assert ids(world, "reg.ru", user_id=world.agent) == {"dns", "mail", "secret"}
 
 
+def test_agents_owning_many_tickets_elsewhere_see_the_same(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tickets an agent sees only as owner are listed by id up to a limit; past it the grants are evaluated
+    per match instead. Both give the same answers."""
+    monkeypatch.setattr("otrs_ext.search.service.MAX_LISTED_TICKETS", 0)
+    assert ids(world, "printer", user_id=world.agent) == {"evil", "owned"}
+    assert ids(world, "printer", user_id=world.plain) == {"evil"}
+    assert ids(world, "printer", user_id=world.nobody) == {"owned"}
+    assert world.service.search("printer", user_id=world.nobody).total == 1
+
+
 def test_responsible_counts_when_ticket_responsible_is_on(world: World) -> None:
     with world.engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET responsible_user_id = :u WHERE id = :t"),
