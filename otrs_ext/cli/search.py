@@ -70,9 +70,12 @@ def config(engine: str | None, data_dir: Path | None, flavour: str | None, old_d
 @click.option("--chunk", type=click.IntRange(100, 100_000), default=DEFAULT_CHUNK, show_default=True,
               help="articles (by id) per unit of work")
 @click.option("--restart", is_flag=True, help="ignore the watermark of an unfinished run; start over")
+@click.option("--optimize", is_flag=True,
+              help="when done, merge the index's disk chunks into one (searchd does it in the background)")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @click.pass_obj
-def reindex_command(load_settings, workers: int, chunk: int, restart: bool, progress: bool) -> None:  # noqa: ANN001
+def reindex_command(load_settings, workers: int, chunk: int, restart: bool, optimize: bool,  # noqa: ANN001
+                    progress: bool) -> None:
     """(Re)index every article; resumes an interrupted run. Safe while the tailer updates the index."""
     runtime = build_runtime(load_settings())
     try:
@@ -84,7 +87,7 @@ def reindex_command(load_settings, workers: int, chunk: int, restart: bool, prog
             bar.refresh()
 
         report = reindex(runtime.engine, runtime.schema, runtime.search, state=ReindexState(runtime.redis),
-                         workers=workers, chunk=chunk, resume=not restart, progress=advance)
+                         workers=workers, chunk=chunk, resume=not restart, progress=advance, optimize=optimize)
         bar.close()
         click.echo(report.summary())
     finally:
