@@ -104,8 +104,9 @@ def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: Rein
             stop_after: int | None = None, progress: Callable[[int, int], None] | None = None,
             optimize: bool = False) -> ReindexReport:
     """Index all articles up to the current maximum id. ``progress(done_ids, total_ids)`` is called per chunk.
-    With ``optimize`` a completed run ends with ``RtIndex.optimize`` (opt-in: in the 1M benchmark 3 of 50 live
-    writes made while searchd merged did not become searchable within 30 s; not reproduced in isolation).
+    With ``optimize`` a completed run ends with ``RtIndex.optimize``. It is opt-in: in the 1M benchmark 3 of 50
+    live writes made while searchd merged were not searchable within 30 s (50 of 50 without the merge; not
+    reproduced with synthetic documents), and the merged index was not measurably faster.
 
     ``resume``: continue after the stored watermark of an unfinished run. ``stop_after``: stop after that many
     chunks (tests and benchmarks simulate an interruption with it); the watermark stays for the next run.

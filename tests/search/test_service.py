@@ -232,14 +232,18 @@ def test_domain_and_email_counts_equal_like_at_token_boundaries(world: World) ->
         assert found == expected, (term, found, expected)
         assert expected > 0 or term == "example.com", term
     assert max(timings) < 1.0
+    # a domain prefix: the same left boundary, anything after it
+    for prefix in ("reg.r", "hosting.reg", email[:email.index("@") + 2]):
+        assert _index_count(world, prefix + "*") == _like_count(world, prefix, prefix=True) > 0, prefix
 
 
 WORD_CHAR = "0-9A-Za-z_\u0401\u0410-\u044f\u0451"
 
 
-def _like_count(world: World, term: str) -> int:
-    """Articles whose indexed text holds ``term`` with no word character right before or after it."""
-    pattern = f"(?<![{WORD_CHAR}]){re.escape(term)}(?![{WORD_CHAR}])"
+def _like_count(world: World, term: str, *, prefix: bool = False) -> int:
+    """Articles whose indexed text holds ``term`` with no word character right before it and (unless
+    ``prefix``) none right after it."""
+    pattern = f"(?<![{WORD_CHAR}]){re.escape(term)}" + ("" if prefix else f"(?![{WORD_CHAR}])")
     columns = ["a.a_subject", "a.a_body", "a.a_from", "a.a_to", "a.a_cc", "t.title"]
     where = " OR ".join(f"({c} LIKE :like AND {c} REGEXP :re)" for c in columns)
     with world.engine.connect() as conn:
