@@ -22,7 +22,7 @@ from ..db.engine import make_engine
 from ..errors import OtrsExtError
 from ..events.checkpoint import CheckpointStore
 from ..search.client import SphinxQL
-from ..search.indexdef import INDEX_NAME
+from ..search.indexdef import COLUMNS, INDEX_NAME
 from ..settings import Settings
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -217,6 +217,12 @@ class Doctor:
             return Check("search", "fail", f"{client.url}: {exc}",
                          f"start searchd with the configuration printed by `otrs-ext search config` "
                          f"(it defines the RT index '{INDEX_NAME}'), or fix OTRS_EXT_SEARCH_URL")
+        missing = [name for name in COLUMNS if name not in columns]
+        if missing:  # the index predates this version's fields: every REPLACE of the live handler would fail
+            return Check("search", "fail", f"index {INDEX_NAME} at {client.url} lacks {', '.join(missing)}",
+                         "the index was built by an older otrs-ext: write the new config (`otrs-ext search config`), "
+                         "stop searchd, remove the index files under its data directory, start it and run "
+                         "`otrs-ext search reindex`")
         return Check("search", "ok", f"index {INDEX_NAME} with {len(columns)} columns at {client.url}")
 
 

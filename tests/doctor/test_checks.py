@@ -98,3 +98,18 @@ def test_tailer_checkpoint_age_and_distance(otrs_database, redis_server, sphinx_
         conn.execute(text("UPDATE otrs_ext_tail_checkpoint SET updated_at = NOW(6) - INTERVAL 10 MINUTE"))
     stale = _by_name(Doctor(settings).run())["tailer"]
     assert stale.status == "warn" and "bytes behind" in stale.detail and "otrs-ext tail" in stale.fix
+
+
+def test_an_index_from_an_older_version_is_a_failure_with_the_rebuild_steps(otrs_database, redis_server,
+                                                                            tmp_path) -> None:
+    from otrs_ext.localservices import SphinxServer
+    from otrs_ext.search import indexdef
+
+    older = indexdef.render_config(base_dir=tmp_path, port=0).replace("    rt_field", "    #rt_field", 1)
+    older = older.replace(str(tmp_path), "{base_dir}").replace(":0:", ":{port}:")
+    with SphinxServer(tmp_path, config_text=older) as sphinx:
+        settings = Settings(db_url=_url(otrs_database(migrated=True)), redis_url=redis_server.url,
+                            search_url=sphinx.url).validate()
+        search = _by_name(Doctor(settings).run())["search"]
+    assert search.status == "fail" and "lacks subject" in search.detail
+    assert "otrs-ext search reindex" in search.fix
