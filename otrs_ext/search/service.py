@@ -85,6 +85,11 @@ class Scope:
 
     where: tuple[str, ...] = ()
     any_of: tuple[str, ...] = ()
+    agent_queues: frozenset[int] | None = None  # a restricted agent's ro queues, for the page's MariaDB re-check
+
+    @property
+    def unrestricted(self) -> bool:
+        return not self.where and not self.any_of
 
 
 @dataclass(frozen=True)
@@ -259,11 +264,12 @@ class SearchService:
                 watched = sorted(conn.execute(select(w.c.ticket_id).where(w.c.user_id == user_id)).scalars())
                 if watched:
                     grants.append(f"IN(ticket_id,{_ints(watched)})")
-            return Scope(any_of=tuple(grants))
+            return Scope(any_of=tuple(grants), agent_queues=queues)
         if not extra:
-            return Scope(where=(f"queue_id IN ({_ints(sorted(queues))})",)) if queues else None
-        in_tickets = f"IN(ticket_id,{_ints(extra)})"
-        return Scope(any_of=(in_queues, in_tickets)) if queues else Scope(where=(f"ticket_id IN ({_ints(extra)})",))
+            return Scope(where=(f"queue_id IN ({_ints(sorted(queues))})",), agent_queues=queues) if queues else None
+        if not queues:
+            return Scope(where=(f"ticket_id IN ({_ints(extra)})",), agent_queues=queues)
+        return Scope(any_of=(in_queues, f"IN(ticket_id,{_ints(extra)})"), agent_queues=queues)
 
     def _customer_allowed(self, conn: Connection, login: str) -> Scope | None:
         cu = self.schema.tables.customer_user
@@ -387,10 +393,10 @@ class SearchService:
         ticket_ids = sorted({int(r["ticket_id"]) for r in rows})
         if login is not None:
             visible = self.permissions.customer_ticket_filter(conn, login)
-        elif scope == Scope():  # a valid agent seeing every queue: nothing the index could leak
+        elif scope.unrestricted:  # a valid agent seeing every queue: nothing the index could leak
             visible = true()
         else:
-            visible = self.permissions.agent_ticket_filter(conn, int(user_id or 0), "ro")
+            visible = self.permissions.agent_ticket_filter(conn, int(user_id or 0), "ro", queues=scope.agent_queues)
         tickets = {r["id"]: r for r in conn.execute(
             select(t).where(and_(t.c.id.in_(ticket_ids), visible))).mappings()}
         layout = self.schema.articles

@@ -155,12 +155,13 @@ class Permissions:
 
     require_ticket = require_agent  # the name the ticket service uses
 
-    def agent_ticket_filter(self, conn: Connection, user_id: int,
-                            permission: str = "ro") -> ColumnElement[bool]:
+    def agent_ticket_filter(self, conn: Connection, user_id: int, permission: str = "ro", *,
+                            queues: frozenset[int] | None = None) -> ColumnElement[bool]:
         """A WHERE clause on ``schema.tables.ticket`` true exactly for the tickets ``can_agent`` allows.
 
-        The agent's queues are resolved now (one query), so the clause is a plain ``queue_id IN (...)`` the
-        ``ticket_queue_id`` index serves; build a new clause per request, not per process.
+        The agent's queues are resolved now (one query; ``queues`` passes them when the caller has just
+        resolved them for ``permission``), so the clause is a plain ``queue_id IN (...)`` the ``ticket_queue_id``
+        index serves; build a new clause per request, not per process.
         """
         implied_keys(permission)
         if not self._agent_valid(conn, user_id):
@@ -169,7 +170,8 @@ class Permissions:
         grants: list[ColumnElement[bool]] = [t.c.user_id == user_id]
         if self.responsible_enabled:
             grants.append(t.c.responsible_user_id == user_id)
-        queues = self.agent_queue_ids(conn, user_id, permission)
+        if queues is None:
+            queues = self.agent_queue_ids(conn, user_id, permission)
         if queues:
             grants.append(t.c.queue_id.in_(sorted(queues)))
         if self.watcher_enabled and permission == "ro":
