@@ -13,10 +13,12 @@ import hashlib
 import json
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from schema_maps import OtrsSchema
 
@@ -27,6 +29,27 @@ from .keys import ApiKey
 VALID_ID = 1
 FAILURE_LIMIT = 10  # failed logins per login and window before further attempts are refused unchecked
 FAILURE_WINDOW = 300  # seconds
+
+
+# INCR and, for the first attempt of a window, EXPIRE in one step: a crash between the two would leave a
+# counter that never expires.
+_RESERVE = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+def _fold(login: str) -> str:
+    """A typed login as MariaDB's accent-insensitive, PAD SPACE collation compares it (for logins that match
+    no account, so respelling an unknown name does not give fresh attempts either)."""
+    decomposed = unicodedata.normalize("NFKD", login)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().rstrip(" ")
+
+
+def _account(row: Any, typed: str) -> str:
+    """The counter's identity: the account as stored (id and login), or the folded spelling of an unknown one."""
+    return f"user:{row.id}:{row.login}" if row is not None else f"name:{_fold(typed)}"
 
 
 class AuthFail(OtrsExtError):
@@ -51,6 +74,7 @@ class GiAuth:
         self.max_seconds = max_seconds
         self.idle_seconds = idle_seconds
         self.prefix = prefix
+        self._reserve = client.register_script(_RESERVE)
 
     # --- the three ways in -----------------------------------------------------------------------------
     def bearer(self, key: ApiKey) -> Agent:
@@ -63,22 +87,36 @@ class GiAuth:
         return Agent(agent.user_id, agent.login, agent.from_, key_id=key.key_id)
 
     def password(self, login: str, password: str) -> Agent:
-        failures = f"{self.prefix}:fail:{hashlib.sha256(login.lower().encode()).hexdigest()}"
-        count = int(self.redis.get(failures) or 0)
-        if count >= FAILURE_LIMIT:
-            raise AuthFail("too many failed logins; wait a few minutes")
         users = self.schema.tables.users
         with self.engine.connect() as conn:
-            row = conn.execute(select(users.c.id, users.c.pw, users.c.valid_id)
-                               .where(func.lower(users.c.login) == login.lower())).first()
+            # MariaDB compares with the column's collation: accent- and case-insensitive and PAD SPACE, so
+            # "v.dmítriev " finds v.dmitriev. The failure counter is therefore keyed by the account found,
+            # never by the spelling typed.
+            row = conn.execute(select(users.c.id, users.c.login, users.c.pw, users.c.valid_id)
+                               .where(users.c.login == login)).first()
+        account = _account(row, login)
+        failures = self._failure_key(account)
+        # Reserve the attempt before checking (increment-then-check): parallel guesses cannot all pass a
+        # check made before any of them counted.
+        if int(self._reserve(keys=[failures], args=[FAILURE_WINDOW])) > FAILURE_LIMIT:
+            raise AuthFail("too many failed logins; wait a few minutes")
         if row is None or row.valid_id != VALID_ID or not otrs_password.verify(password, row.pw):
-            with self.redis.pipeline() as pipe:
-                pipe.incr(failures).expire(failures, FAILURE_WINDOW).execute()
             raise AuthFail("wrong login or password")
+        self.redis.decr(failures)  # a good password gives its reservation back
         agent = self._agent(user_id=row.id)
         if agent is None:
             raise AuthFail("wrong login or password")
         return agent
+
+    def reset_failures(self, login: str) -> bool:
+        """End a login lock at once (an administrator's action; the lock otherwise ends after the window)."""
+        users = self.schema.tables.users
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users.c.id, users.c.login).where(users.c.login == login)).first()
+        return bool(self.redis.delete(self._failure_key(_account(row, login))))
+
+    def _failure_key(self, account: str) -> str:
+        return f"{self.prefix}:fail:{hashlib.sha256(account.encode()).hexdigest()}"
 
     def session(self, session_id: str) -> Agent:
         name = self._session_key(session_id)

@@ -3,6 +3,7 @@ keys of every scope. ``api.client`` is Flask's test client; ``api.auth(key)`` th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from gi_support import PASSWORD
+from sqlalchemy import Engine, select, text
 
 from otrs_ext.api.app import create_app
 from otrs_ext.api.keys import ApiKeys
@@ -71,3 +73,17 @@ def api(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Iterator[
               agent_id=agent_id, outsider_id=outsider_id)
     app.extensions["otrs_ext"].core.close()
     runtime.close()
+
+
+@pytest.fixture
+def gi(api):
+    """The ``api`` fixture with agent1's OTRS password set (SHA-256 hex, OTRS's default) and an e-mail."""
+    with api.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET pw = :pw WHERE id = :id"),
+                     {"pw": hashlib.sha256(PASSWORD.encode()).hexdigest(), "id": api.agent_id})
+        conn.execute(text("INSERT INTO user_preferences (user_id, preferences_key, preferences_value) "
+                          "VALUES (:id, 'UserEmail', 'agent1@example.test')"), {"id": api.agent_id})
+    stale = api.runtime.redis.keys("otrs_ext:gi:*")  # Redis lives for the session: no failed logins of others
+    if stale:
+        api.runtime.redis.delete(*stale)
+    return api

@@ -8,31 +8,16 @@ import hashlib
 
 import bcrypt
 import pytest
+from gi_support import PASSWORD, WS
 from sqlalchemy import text
 
 from otrs_ext.api import otrs_password
 
-WS = "/otrs/nph-genericinterface.pl/Webservice/GenericTicketConnectorREST"
 PDF = b"%PDF-1.4 " + bytes(range(256)) * 40
-PASSWORD = "correct horse – battery"
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-@pytest.fixture
-def gi(api):
-    """The ``api`` fixture with agent1's OTRS password set (SHA-256 hex, OTRS's default) and an e-mail."""
-    with api.engine.begin() as conn:
-        conn.execute(text("UPDATE users SET pw = :pw WHERE id = :id"),
-                     {"pw": hashlib.sha256(PASSWORD.encode()).hexdigest(), "id": api.agent_id})
-        conn.execute(text("INSERT INTO user_preferences (user_id, preferences_key, preferences_value) "
-                          "VALUES (:id, 'UserEmail', 'agent1@example.test')"), {"id": api.agent_id})
-    stale = api.runtime.redis.keys("otrs_ext:gi:*")  # Redis lives for the session: no failed logins of others
-    if stale:
-        api.runtime.redis.delete(*stale)
-    return api
 
 
 def _login(api) -> dict[str, str]:
