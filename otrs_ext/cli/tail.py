@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -11,7 +12,10 @@ from ..db import migrate
 from ..errors import ConfigurationError
 from ..events.compose import build_tailer
 from ..events.metrics import TailMetrics, serve_metrics
+from ..plugins import BUILTIN_HANDLERS
 from ..runtime import build_runtime
+
+log = logging.getLogger(__name__)
 
 
 @click.command("tail")
@@ -34,6 +38,15 @@ def command(load_settings, metrics_port: int | None, skip: tuple[str, ...]) -> N
         if port:
             server = serve_metrics(metrics, port)
         tailer = build_tailer(runtime, skip=skip, metrics=metrics)
+        names = tailer.dispatcher.handler_names()
+        if settings.handlers:
+            log.info("tailer starts with handlers %s", ", ".join(names),
+                     extra={"event": "tail_handlers", "handlers": names})
+        else:  # a tailer that feeds nobody is almost always a forgotten setting
+            message = ("no handlers: OTRS_EXT_HANDLERS is empty, so events are read and checkpointed but nothing "
+                       f"is indexed or tagged; set e.g. OTRS_EXT_HANDLERS={','.join(BUILTIN_HANDLERS)}")
+            log.warning(message, extra={"event": "tail_no_handlers"})
+            click.echo(f"otrs-ext tail: {message}", err=True)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         tailer.run(stop)

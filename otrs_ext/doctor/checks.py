@@ -21,6 +21,7 @@ from ..db import migrate
 from ..db.engine import make_engine
 from ..errors import OtrsExtError
 from ..events.checkpoint import CheckpointStore
+from ..plugins import BUILTIN_HANDLERS
 from ..search.client import SphinxQL
 from ..search.indexdef import COLUMNS, INDEX_NAME
 from ..settings import Settings
@@ -179,6 +180,10 @@ class Doctor:
     def _tailer(self, engine) -> Check:  # noqa: ANN001 - a SQLAlchemy Engine
         """How far the tailer's last checkpoint is behind the server's binlog, and how old it is."""
         identity = self.settings.tail_identity
+        if not self.settings.handlers:
+            return Check("tailer", "warn", "OTRS_EXT_HANDLERS is empty: the tailer reads events but hands them to "
+                         "no handler (search, tags, ... stay unfed)",
+                         f"set OTRS_EXT_HANDLERS, e.g. {','.join(BUILTIN_HANDLERS)}")
         checkpoint = CheckpointStore(engine, identity, self.settings.own_schema).load()
         if checkpoint is None:
             return Check("tailer", "warn", f"no checkpoint for identity {identity!r}: the tailer has not run yet",

@@ -4,8 +4,9 @@ Each event goes to the handlers implementing its hook, in registration order. A 
 the pipeline (fail-stop): the tailer exits without storing a checkpoint past the event, logs which handler
 failed on which event, and a restart retries it. An event that can never succeed (a poison event) is
 skipped only when an operator names it (``otrs-ext tail --skip EVENT_ID``), and the skip is logged.
-A handler that fails because the database connection broke is not stopped for: the error goes up as it is
-and the tailer reconnects, resuming before the event.
+A handler that fails because a service it needs is unreachable (MariaDB, Redis, searchd: a restart, a dropped
+connection) is not stopped for: that is an outage, not a bad event. It goes up as ``ServiceDown``, the tailer
+backs off and hands the event over again from the last checkpoint until the service is back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import pluggy
 import pymysql
+import redis
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import DBAPIError
@@ -64,6 +66,19 @@ class HandlerFailed(OtrsExtError):
         self.event = event
 
 
+class ServiceDown(ConnectionError):
+    """A handler could not reach a service it needs. Never a reason to skip the event: retry it later."""
+
+    def __init__(self, handler: str, event: DomainEvent, error: BaseException) -> None:
+        super().__init__(
+            f"handler {handler!r} could not reach a service on {type(event).__name__} {event.event_id} "
+            f"(ticket {event.ticket_id}): {type(error).__name__}: {str(error).rstrip('.')}. The event is retried "
+            f"with backoff once the service answers again; nothing is skipped"
+        )
+        self.handler = handler
+        self.event = event
+
+
 # client and server error codes of a connection that broke or is going away (CR_CONNECTION_ERROR,
 # CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST, CR_SERVER_LOST_EXTENDED, ER_SERVER_SHUTDOWN,
 # ER_CONNECTION_KILLED)
@@ -81,6 +96,28 @@ def database_gone(error: BaseException) -> bool:
     if isinstance(error, pymysql.err.OperationalError):
         return bool(error.args) and error.args[0] in CONNECTION_LOST_CODES
     return isinstance(error, ConnectionError)
+
+
+# transient server answers worth waiting out: too many connections, lock wait timeout, deadlock victim
+TRANSIENT_CODES = frozenset({1040, 1205, 1213})
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
+
+
+def service_down(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says a service was unreachable or busy, not that the event or
+    the handler was wrong: MariaDB and searchd (both spoken to through pymysql), Redis, plain sockets."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if database_gone(current) or isinstance(current, (*REDIS_DOWN, TimeoutError)):
+            return True
+        original = current.orig if isinstance(current, DBAPIError) else current
+        if isinstance(original, pymysql.err.OperationalError) and original.args \
+                and original.args[0] in TRANSIENT_CODES:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @dataclass
@@ -142,16 +179,24 @@ class Dispatcher:
                 try:
                     impl.function(**{name: arguments[name] for name in impl.argnames})
                 except Exception as error:
-                    if database_gone(error):
-                        # not the handler's fault (a database restart, a dropped connection): the tailer
-                        # reconnects and hands the event over again, instead of stopping for an operator
-                        raise
+                    if service_down(error):
+                        # not the handler's fault (a restart, a dropped connection): the tailer backs off and
+                        # hands the event over again, instead of stopping for an operator
+                        raise ServiceDown(impl.plugin_name, event, error) from error
                     raise HandlerFailed(impl.plugin_name, event, error) from error
             count += 1
         self.dispatched += count
         return count
 
     def run_deferred(self) -> None:
-        work, self.services.deferred = self.services.deferred, []
-        for item in work:
-            item()
+        """Run the work deferred until the checkpoint. Work that meets an outage stays queued (with what
+        follows it) for the next checkpoint, so a Redis restart does not lose a Celery message."""
+        work = self.services.deferred
+        while work:
+            try:
+                work[0]()
+            except Exception as error:
+                if service_down(error):
+                    raise ConnectionError(f"deferred work could not reach a service: {error}") from error
+                raise
+            work.pop(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .rows import Position
@@ -21,8 +22,9 @@ class TailMetrics:
         self.holding = 0
         self.checkpoint: Position | None = None
         self.checkpoint_at = 0.0
-        self.state = "starting"  # starting, snapshot, streaming, reconnecting, stopped, failed
+        self.state = "starting"  # starting, snapshot, streaming, reconnecting, stalled, stopped, failed
         self.started_at = time.time()
+        self.stalled_from: datetime | None = None  # commit time (UTC) of the transaction a handler is stuck on
 
     def count(self, events: list) -> None:
         with self._lock:
@@ -32,6 +34,18 @@ class TailMetrics:
         with self._lock:
             for name, value in values.items():
                 setattr(self, name, value)
+
+    def stall(self, reading: datetime | None) -> None:
+        """A handler waits for a service: the lag counts from the stuck transaction until it is handled."""
+        with self._lock:
+            self.state = "stalled"
+            if self.stalled_from is None:
+                self.stalled_from = reading or datetime.now(UTC).replace(tzinfo=None)
+
+    def _lag(self) -> float:
+        if self.stalled_from is None:
+            return self.lag_seconds
+        return max(self.lag_seconds, (datetime.now(UTC).replace(tzinfo=None) - self.stalled_from).total_seconds())
 
     def render(self) -> str:
         with self._lock:
@@ -48,7 +62,7 @@ class TailMetrics:
                 f"otrs_ext_tail_transactions_total {self.transactions}",
                 "# HELP otrs_ext_tail_lag_seconds Age of the last transaction read (0 when caught up).",
                 "# TYPE otrs_ext_tail_lag_seconds gauge",
-                f"otrs_ext_tail_lag_seconds {self.lag_seconds:.3f}",
+                f"otrs_ext_tail_lag_seconds {self._lag():.3f}",
                 "# HELP otrs_ext_tail_holding Tickets and articles waiting for OTRS to finish writing them.",
                 "# TYPE otrs_ext_tail_holding gauge",
                 f"otrs_ext_tail_holding {self.holding}",

@@ -28,7 +28,7 @@ from schema_maps import OtrsSchema
 from .assemble import Assembler
 from .binlog import BinlogSource, Idle, Item, Rotated, SchemaChanged
 from .checkpoint import Checkpoint, CheckpointStore, TailerAlreadyRunning, TailLock
-from .dispatch import Dispatcher
+from .dispatch import Dispatcher, ServiceDown
 from .domain import DomainEvent
 from .metrics import TailMetrics
 from .resolver import DatabaseResolver
@@ -78,6 +78,7 @@ class Tailer:
         self.source_factory = source_factory or self._binlog_source
         self._source: object | None = None
         self._lock_checked = 0.0
+        self._reading: datetime | None = None  # commit time of the transaction being handled
 
     # --- the loop ---------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -88,6 +89,15 @@ class Tailer:
                 try:
                     self._session(stop)
                     backoff = 0.5
+                except ServiceDown as error:
+                    # /healthz answers 503 "stalled" and the lag keeps growing from the stuck transaction on
+                    self.metrics.stall(self._reading)
+                    log.warning("%s; retrying in %.1fs", error, backoff,
+                                extra={"event": "tail_service_down", "backoff": backoff,
+                                       "handler": error.handler, "event_id": error.event.event_id})
+                    if stop.wait(backoff):
+                        break
+                    backoff = min(backoff * 2, self.config.backoff_max)
                 except (*CONNECTION_ERRORS, LockLost) as error:
                     self.metrics.update(state="reconnecting")
                     log.warning("tailer lost the database or its lock (%s: %s); retrying in %.1fs",
@@ -137,17 +147,19 @@ class Tailer:
                         events = []  # read again only to rebuild what the assembler held; handled before
                     else:
                         dispatched = item.end
+                    self._reading = item.timestamp
                     self._dispatch(events + assembler.flush_due())
                     lag = (datetime.now(UTC).replace(tzinfo=None) - item.timestamp).total_seconds()
                     self.metrics.update(transactions=self.metrics.transactions + 1, lag_seconds=max(0.0, lag),
-                                        holding=assembler.holding)
+                                        holding=assembler.holding, stalled_from=None)
                     dirty = True
                     if time.monotonic() - saved_at >= self.config.checkpoint_interval:
                         self._save(assembler, dispatched)
                         saved_at, dirty = time.monotonic(), False
                 elif isinstance(item, Idle):
+                    self._reading = datetime.now(UTC).replace(tzinfo=None)
                     self._dispatch(assembler.flush_due())
-                    self.metrics.update(lag_seconds=0.0, holding=assembler.holding)
+                    self.metrics.update(lag_seconds=0.0, holding=assembler.holding, stalled_from=None)
                     if dirty or assembler.holding == 0:
                         dispatched = max(dispatched, item.position, key=Position.key)
                         self._save(assembler, dispatched, fallback=item.position)

@@ -87,7 +87,8 @@ def test_missing_replication_grant_is_reported(mariadb_server, otrs_database):
 
 def test_tailer_checkpoint_age_and_distance(otrs_database, redis_server, sphinx_server):
     engine = otrs_database(migrated=True)
-    settings = Settings(db_url=_url(engine), redis_url=redis_server.url, search_url=sphinx_server.url).validate()
+    settings = Settings(db_url=_url(engine), redis_url=redis_server.url, search_url=sphinx_server.url,
+                        handlers=("event_log",)).validate()
     store = CheckpointStore(engine, "default")
     store.save(server_position(engine), server_position(engine))
     fresh = _by_name(Doctor(settings).run())["tailer"]
@@ -98,6 +99,14 @@ def test_tailer_checkpoint_age_and_distance(otrs_database, redis_server, sphinx_
         conn.execute(text("UPDATE otrs_ext_tail_checkpoint SET updated_at = NOW(6) - INTERVAL 10 MINUTE"))
     stale = _by_name(Doctor(settings).run())["tailer"]
     assert stale.status == "warn" and "bytes behind" in stale.detail and "otrs-ext tail" in stale.fix
+
+
+def test_a_tailer_without_handlers_is_a_warning_naming_the_setting(otrs_database, redis_server, sphinx_server):
+    engine = otrs_database(migrated=True)
+    settings = Settings(db_url=_url(engine), redis_url=redis_server.url, search_url=sphinx_server.url).validate()
+    CheckpointStore(engine, "default").save(server_position(engine), server_position(engine))
+    tailer = _by_name(Doctor(settings).run())["tailer"]
+    assert tailer.status == "warn" and "OTRS_EXT_HANDLERS is empty" in tailer.detail and "search" in tailer.fix
 
 
 def test_an_index_from_an_older_version_is_a_failure_with_the_rebuild_steps(otrs_database, redis_server,

@@ -428,3 +428,13 @@ def test_the_daemon_serves_prometheus_metrics_and_health(otrs_database, tmp_path
     assert metrics['otrs_ext_tail_up{state="streaming"}'] == "1"
     assert "# TYPE otrs_ext_tail_events_total counter" in body
     assert f"ticket-created:{ticket_id}" in event_log(engine)
+
+
+def test_a_daemon_without_handlers_says_so_at_start(otrs_database, tmp_path) -> None:
+    engine = otrs_database("znuny71", migrated=True)
+    with tail_daemon(engine, tmp_path / "tail.log", handlers="") as daemon:
+        daemon.start()
+        wait_for(daemon.streaming, 30, "the tailer to stream")
+        assert daemon.terminate() == 0
+    output = daemon.output()
+    assert "no handlers: OTRS_EXT_HANDLERS is empty" in output and "OTRS_EXT_HANDLERS=event_log," in output
