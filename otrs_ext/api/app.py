@@ -21,6 +21,7 @@ from . import problems
 from .customers import PREFIX as CUSTOMER_PREFIX
 from .customers import CustomerTokens
 from .idempotency import IdempotencyStore
+from .jsonbody import MAX_DEPTH, nesting_depth
 from .keys import ApiKey, ApiKeys, Unauthorized
 from .ratelimit import RateLimiter
 
@@ -95,9 +96,17 @@ def create_app(runtime: Runtime) -> Flask:
     return app
 
 
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
 def _begin() -> Response | None:
     g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     g.started = time.perf_counter()
+    # any body but forms: GI scripts often send JSON without its content type
+    if request.content_length and request.mimetype not in FORM_TYPES \
+            and nesting_depth(request.get_data(cache=True)) > MAX_DEPTH:
+        return problems.problem(400, "json-too-deep", "Invalid request",
+                                f"the JSON body nests deeper than {MAX_DEPTH} levels")
     if request.path in PUBLIC or not request.path.startswith("/api/") or request.path.startswith("/api/gi/"):
         return None
     header = request.headers.get("Authorization", "")

@@ -62,6 +62,12 @@ def install(app: Flask) -> None:
         status = error.code or 500
         return problem(status, f"http-{status}", error.name, error.description or error.name)
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(error: RecursionError) -> Response:
+        # a structure nested past the interpreter's limit (e.g. JSON inside a form field): the client's doing
+        log.warning("request too deeply nested", extra={"event": "api_too_deep"})
+        return problem(400, "json-too-deep", "Invalid request", "the request nests too deeply")
+
     @app.errorhandler(Exception)
     def _crash(error: Exception) -> Response:
         log.exception("unhandled error", extra={"event": "api_crash"})
