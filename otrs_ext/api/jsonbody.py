@@ -7,20 +7,25 @@ than a handful of levels, so a deeper body is refused as the client's mistake.
 
 from __future__ import annotations
 
+import re
+
 MAX_DEPTH = 64
 
 
 def nesting_depth(raw: bytes, limit: int = MAX_DEPTH) -> int:
     """The deepest nesting of arrays and objects in ``raw`` (brackets inside strings do not count), scanning
-    no further than the first level past ``limit``."""
+    no further than the first level past ``limit``. Only structural bytes are visited (found by the regex
+    engine), so a 60 MB body of base64 attachments costs milliseconds, not a Python loop per byte."""
     depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
+    in_string = False
+    escaped_at = -1  # the position a backslash inside a string escapes
+    for match in _STRUCTURAL.finditer(raw):
+        at, byte = match.start(), raw[match.start()]
         if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
+            if at == escaped_at:
+                continue
+            if byte == 0x5C:  # backslash
+                escaped_at = at + 1
             elif byte == 0x22:  # closing quote
                 in_string = False
         elif byte == 0x22:
@@ -34,3 +39,6 @@ def nesting_depth(raw: bytes, limit: int = MAX_DEPTH) -> int:
         elif byte in (0x5D, 0x7D):  # ] }
             depth -= 1
     return deepest
+
+
+_STRUCTURAL = re.compile(rb'[\[\]{}"\\]')
