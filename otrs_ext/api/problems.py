@@ -8,8 +8,10 @@ from typing import Any
 
 import pydantic
 from flask import Flask, Response, g
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from ..db.errors import database_gone
 from ..errors import OtrsExtError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,15 @@ def install(app: Flask) -> None:
         # a structure nested past the interpreter's limit (e.g. JSON inside a form field): the client's doing
         log.warning("request too deeply nested", extra={"event": "api_too_deep"})
         return problem(400, "json-too-deep", "Invalid request", "the request nests too deeply")
+
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError) -> Response:
+        if not database_gone(error):
+            return _crash(error)
+        # MariaDB restarting or unreachable: the client should retry, as it would after a 503 from a proxy
+        log.warning("database unavailable: %s", error.orig, extra={"event": "api_database_down"})
+        return problem(503, "database-unavailable", "Service unavailable",
+                       "the database is not reachable; retry shortly", headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _crash(error: Exception) -> Response:
