@@ -80,7 +80,9 @@ def _run(stack: Stack, prefix: str, fault: Callable[[], None]) -> dict:
     with stack.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM ticket WHERE title LIKE :p"), {"p": prefix + "%"}).scalar() == N
     assert stack.attachment_digests(prefix) == _expected(prefix)
-    assert numbers["queued"] > 0 and numbers.get("retries", 0) > 0  # the fault did hit the stream
+    # the fault did hit the stream: requests fell back to the outbox (a 503 with Retry-After may let the
+    # outbox's first attempt land after the outage, so retries are not required)
+    assert numbers["queued"] > 0
     return numbers
 
 
