@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 from .errors import ConfigurationError
 
 ENV_PREFIX = "OTRS_EXT_"
+# SysConfig keys of OTRS event modules whose effect otrs-ext writes itself (tickets/otrs_event_modules.REPRODUCED)
+_REPRODUCED_EVENT_MODULES = ("3300-TicketPendingTimeReset", "3600-ForceUnlockOnMove",
+                             "4000-TicketArticleNewMessageUpdate", "3100-LockAfterCreate")
 TICKET_NUMBER_GENERATORS = ("DateChecksum", "AutoIncrement", "Date", "Random")
 OTRS_GENERATIONS = ("auto", "otrs5", "otrs6", "znuny6", "znuny7", "znuny71", "otobo10", "otobo11")
 
@@ -96,6 +99,11 @@ class Settings:
     ticket_number_pool: int = _setting(
         4, "ticket numbers the API keeps drawn ahead (skips OTRS's 50 ms counter pause; unused ones are gaps); 0 = off",
         int,
+    )
+    otrs_event_modules: tuple[str, ...] = _setting(
+        ("*",), "OTRS event modules (Ticket::EventModulePost keys, e.g. 9990-EscalationIndex,7000-NotificationEvent) "
+        "whose work otrs-ext's writes queue for OTRS's daemon; * = every valid one otrs-ext does not do itself; "
+        "empty = none", _parse_names,
     )
     handlers: tuple[str, ...] = _setting(
         (), "comma-separated event handler plugins to run in the tailer", _parse_names
@@ -204,6 +212,10 @@ class Settings:
             bad("otrs_cache", "use file (OTRS's FileStorable cache), none, or the redis://host:port/db of Cache::Redis")
         if not 0 <= self.otrs_cache_subdir_levels <= 5:
             bad("otrs_cache_subdir_levels", "must be OTRS's Cache::SubdirLevels, 0 to 5 (default 2)")
+        reproduced = [k for k in self.otrs_event_modules if k in _REPRODUCED_EVENT_MODULES]
+        if reproduced:
+            bad("otrs_event_modules", f"otrs-ext does the work of {', '.join(reproduced)} itself, in the same "
+                "transaction; queueing it too would do it twice: remove it (or use *)")
         if not 0 <= self.ticket_number_pool <= 1000:
             bad("ticket_number_pool", "must be 0 (draw at each create) to 1000")
         if self.attachment_max_bytes <= 0:
@@ -313,4 +325,6 @@ def _env_value(value: Any) -> str:
 def _show(default: Any) -> str:
     if default is None or default == ():
         return ""
+    if isinstance(default, tuple):
+        return ",".join(default)
     return str(default).lower() if isinstance(default, bool) else str(default)

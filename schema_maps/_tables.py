@@ -122,6 +122,8 @@ def build_tables(t: Traits) -> tuple[MetaData, dict[str, Table]]:
     _articles(md, t, add)
     _dynamic_fields(md, t, add)
     _services(md, t, add)
+    _links(md, t, add)
+    _daemon_and_config(md, t, add)
     return md, tables
 
 
@@ -524,4 +526,141 @@ def _services(md: MetaData, t: Traits, add) -> None:
         Column("comments", String(250)),
         *_audit(),
         Index("sla_name", "name", unique=True),
+    ))
+
+
+def _links(md: MetaData, t: Traits, add) -> None:
+    """LinkObject's tables: the ParentChild link a merge writes, and the links a merge moves over."""
+    for name in ("link_type", "link_state"):
+        add(name, Table(
+            name, md,
+            Column("id", SmallInteger, primary_key=True, autoincrement=True),
+            Column("name", String(50), nullable=False),
+            Column("valid_id", SmallInteger, nullable=False),
+            *_audit(),
+            Index(f"{name}_name", "name", unique=True),
+        ))
+    add("link_object", Table(
+        "link_object", md,
+        Column("id", SmallInteger, primary_key=True, autoincrement=True),
+        Column("name", String(100), nullable=False),
+        Index("link_object_name", "name", unique=True),
+    ))
+    add("link_relation", Table(
+        "link_relation", md, *_surrogate(t),
+        Column("source_object_id", SmallInteger, nullable=False),
+        Column("source_key", String(50), nullable=False),
+        Column("target_object_id", SmallInteger, nullable=False),
+        Column("target_key", String(50), nullable=False),
+        Column("type_id", SmallInteger, nullable=False),
+        Column("state_id", SmallInteger, nullable=False),
+        *_audit(change=False),
+        Index("link_relation_view", "source_object_id", "source_key", "target_object_id", "target_key", "type_id",
+              unique=True),
+        Index("link_relation_list_source", "source_object_id", "source_key", "state_id"),
+        Index("link_relation_list_target", "target_object_id", "target_key", "state_id"),
+    ))
+
+
+def _daemon_and_config(md: MetaData, t: Traits, add) -> None:
+    """OTRS's daemon queue, where otrs-ext hands OTRS's event modules their work, and the configuration those
+    modules act on: SysConfig (OTRS 6+), notifications, GenericAgent jobs and GenericInterface web services."""
+    add("scheduler_task", Table(
+        "scheduler_task", md,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("ident", BigInteger, nullable=False),
+        Column("name", String(150)),
+        Column("task_type", String(150), nullable=False),
+        Column("task_data", LongBlob, nullable=False),
+        Column("attempts", SmallInteger, nullable=False),
+        Column("lock_key", BigInteger, nullable=False),
+        Column("lock_time", DateTime),
+        Column("lock_update_time", DateTime),
+        Column("create_time", DateTime, nullable=False),
+        Index("scheduler_task_ident", "ident", unique=True),
+        Index("scheduler_task_ident_id", "ident", "id"),
+        Index("scheduler_task_lock_key_id", "lock_key", "id"),
+    ))
+    if t.sysconfig_tables:
+        add("sysconfig_default", Table(
+            "sysconfig_default", md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("name", String(t.name_len), nullable=False),
+            Column("description", LongBlob, nullable=False),
+            Column("navigation", String(200), nullable=False),
+            *(Column(flag, SmallInteger, nullable=False) for flag in (
+                "is_invisible", "is_readonly", "is_required", "is_valid", "has_configlevel",
+                "user_modification_possible", "user_modification_active")),
+            Column("user_preferences_group", String(250)),
+            Column("xml_content_raw", LongBlob, nullable=False),
+            Column("xml_content_parsed", LongBlob, nullable=False),
+            Column("xml_filename", String(250), nullable=False),
+            Column("effective_value", LongBlob, nullable=False),
+            Column("is_dirty", SmallInteger, nullable=False),
+            Column("exclusive_lock_guid", String(32), nullable=False),
+            Column("exclusive_lock_user_id", Integer),
+            Column("exclusive_lock_expiry_time", DateTime),
+            *_audit(),
+            Index("sysconfig_default_name", "name", unique=True),
+        ))
+        add("sysconfig_modified", Table(
+            "sysconfig_modified", md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("sysconfig_default_id", Integer, nullable=False),
+            Column("name", String(t.name_len), nullable=False),
+            Column("user_id", Integer),
+            Column("is_valid", SmallInteger, nullable=False),
+            Column("user_modification_active", SmallInteger, nullable=False),
+            Column("effective_value", LongBlob, nullable=False),
+            Column("is_dirty", SmallInteger, nullable=False),
+            Column("reset_to_default", SmallInteger, nullable=False),
+            *_audit(),
+            Index("sysconfig_modified_per_user", "sysconfig_default_id", "user_id", unique=True),
+        ))
+        # One row per deployment of a modified setting: the deployed value of a modification still being
+        # edited (is_dirty = 1) is its newest row here (Znuny's ModifiedSettingVersionGetLast).
+        add("sysconfig_modified_version", Table(
+            "sysconfig_modified_version", md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("sysconfig_default_version_id", Integer, nullable=False),
+            Column("name", String(t.name_len), nullable=False),
+            Column("user_id", Integer),
+            Column("is_valid", SmallInteger, nullable=False),
+            Column("user_modification_active", SmallInteger, nullable=False),
+            Column("effective_value", LongBlob, nullable=False),
+            Column("reset_to_default", SmallInteger, nullable=False),
+            *_audit(),
+        ))
+    add("notification_event", Table(
+        "notification_event", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(t.name_len), nullable=False),
+        Column("valid_id", SmallInteger, nullable=False),
+        Column("comments", String(250)),
+        *_audit(),
+        Index("notification_event_name", "name", unique=True),
+    ))
+    add("notification_event_item", Table(
+        "notification_event_item", md, *_surrogate(t),
+        Column("notification_id", Integer, nullable=False),
+        Column("event_key", String(t.name_len), nullable=False),
+        Column("event_value", String(t.name_len), nullable=False),
+        Index("notification_event_item_notification_id", "notification_id"),
+    ))
+    add("generic_agent_jobs", Table(
+        "generic_agent_jobs", md, *_surrogate(t),
+        Column("job_name", String(t.name_len), nullable=False),
+        Column("job_key", String(200), nullable=False),
+        Column("job_value", Text if t.generic_agent_value_text else String(200)),
+        Index("generic_agent_jobs_job_name", "job_name"),
+    ))
+    add("gi_webservice_config", Table(
+        "gi_webservice_config", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(t.name_len), nullable=False),
+        Column("config", LongBlob, nullable=False),
+        *([Column("config_md5", String(32), nullable=False)] if t.webservice_config_md5 else []),
+        Column("valid_id", SmallInteger, nullable=False),
+        *_audit(),
+        Index("gi_webservice_config_name", "name", unique=True),
     ))

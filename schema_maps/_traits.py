@@ -27,6 +27,9 @@ class Traits:
     customer_user_customer_user_id_len: int = 200  # Znuny 7.0 preview: 100
     dynamic_field_value_positions: bool = False  # OTOBO 11: index_value / index_set, bigint id
     history_types_extra: tuple[str, ...] = ()  # seeded after the 51 common types
+    sysconfig_tables: bool = True  # OTRS 6 moved SysConfig into sysconfig_default/_modified (OTRS 5: files only)
+    generic_agent_value_text: bool = False  # generic_agent_jobs.job_value TEXT (Znuny 6.5, 7.1), else VARCHAR(200)
+    webservice_config_md5: bool = False  # OTRS 5: gi_webservice_config.config_md5 NOT NULL
     chat_table: str = "article_data_otrs_chat"
     welcome_tn: str = "2015071510123456"
     welcome_title: str = "Welcome to OTRS!"

@@ -94,6 +94,8 @@ def initial_rows(t: Traits, now: datetime) -> Rows:
         for row in group_user:
             row["permission_value"] = 1
     rows.append(("group_user", group_user))
+    rows.append(("link_type", _named(["Normal", "ParentChild"], now, **valid)))
+    rows.append(("link_state", _named(["Valid", "Temporary"], now, **valid)))
     rows.append(("ticket_state_type", _named(STATE_TYPES, now)))
     states = [{
         "id": i, "name": n, "type_id": STATE_TYPES.index(st) + 1, **valid, **_audit(now),

@@ -13,4 +13,6 @@ TRAITS = Traits(
     password_len=64,
     create_time_unix=True,
     group_user_permission_value=True,
+    sysconfig_tables=False,
+    webservice_config_md5=True,
 )

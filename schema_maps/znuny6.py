@@ -14,4 +14,5 @@ TRAITS = Traits(
     welcome_title="Znuny says hi!",
     system_address="znuny@localhost",
     system_address_name="Znuny System",
+    generic_agent_value_text=True,
 )

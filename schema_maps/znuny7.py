@@ -14,4 +14,5 @@ TRAITS = replace(
     label="Znuny 7.0",
     colors=True,
     customer_user_customer_user_id_len=100,
+    generic_agent_value_text=False,  # the 7.0 pre-release still had VARCHAR(200); 6.5 and 7.1 have TEXT
 )

@@ -12,4 +12,5 @@ TRAITS = replace(
     label="Znuny 7.1+",
     surrogate_ids=True,
     customer_user_customer_user_id_len=200,
+    generic_agent_value_text=True,
 )

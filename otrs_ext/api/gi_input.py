@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -44,6 +45,17 @@ def text(op: str, value: Any, what: str) -> str:
     if isinstance(value, str | int | float):
         return str(value)
     raise invalid(op, what, "expected a string")
+
+
+# Perl's \s on text: ASCII whitespace (with \v) and Unicode's White_Space characters
+_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_EDGES = re.compile(f"\\A[{_SPACE}]+|[{_SPACE}]+\\Z")
+
+
+def trimmed(item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` with leading and trailing whitespace removed from every text value, as Znuny's TicketCreate
+    trims each value of Ticket, Article, DynamicField and Attachment (a body loses its final newline)."""
+    return {k: _EDGES.sub("", v) if isinstance(v, str) else v for k, v in item.items()}
 
 
 def flag(value: Any, default: bool = False) -> bool:
@@ -98,23 +110,31 @@ def name_or_id(op: str, data: Mapping[str, Any], lookups: Lookups, table: str, n
     return None
 
 
-def content_type(op: str, article: Mapping[str, Any], path: str) -> tuple[str, str]:
-    """(mime type, charset) from ``ContentType`` or from ``MimeType`` + ``Charset``, as OTRS demands one of them."""
+def content_type(op: str, article: Mapping[str, Any], path: str) -> tuple[str, str, str | None]:
+    """(mime type, charset, Content-Type as sent or None) from ``ContentType`` or from ``MimeType`` +
+    ``Charset``, lower-cased as OTRS lower-cases them; OTRS keeps the charset (and a ContentType with one) as
+    sent: it only labels the text."""
+    as_sent = None
     if article.get("ContentType"):
-        value = text(op, article["ContentType"], f"{path}->ContentType")
-        mime = value.split(";")[0].strip().lower()
-        found = re.search(r"charset\s*=\s*\"?([\w.:-]+)", value, re.IGNORECASE)
-        charset = found.group(1) if found else "utf-8"
+        value = text(op, article["ContentType"], f"{path}->ContentType").lower()
+        mime = value.split(";")[0].strip()
+        found = re.search(r"\bcharset=([\"']?)([^\s\"';]+)", value)
+        charset = found.group(2) if found else "utf-8"
+        as_sent = value if found else None
+        where = f"{path}->ContentType"
     elif article.get("MimeType") and article.get("Charset"):
         mime = text(op, article["MimeType"], f"{path}->MimeType").strip().lower()
-        charset = text(op, article["Charset"], f"{path}->Charset").strip()
+        charset = text(op, article["Charset"], f"{path}->Charset").strip().lower()
+        where = f"{path}->Charset"
     else:
         raise missing(op, f"{path}->ContentType or {path}->MimeType and {path}->Charset")
     if mime not in ("text/plain", "text/html"):
         raise invalid(op, f"{path}->ContentType", "otrs-ext writes text/plain or text/html articles")
-    if charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        raise invalid(op, f"{path}->Charset", "send the text as utf-8")
-    return mime, "utf-8"
+    try:
+        codecs.lookup(charset)
+    except (LookupError, ValueError):
+        raise invalid(op, where, f"unknown charset {charset!r}") from None
+    return mime, charset, as_sent
 
 
 def attachments(op: str, value: Any, limit: int) -> list[Attachment]:
@@ -131,28 +151,38 @@ def attachments(op: str, value: Any, limit: int) -> list[Attachment]:
             raise invalid(op, f"{where}->Content", "not base64") from None
         if len(content) > limit:
             raise invalid(op, f"{where}->Content", f"{len(content)} bytes, over the limit of {limit} bytes")
-        declared = text(op, item["ContentType"], f"{where}->ContentType")
-        disposition = text(op, item.get("Disposition") or "attachment", f"{where}->Disposition")
+        declared = text(op, item["ContentType"], f"{where}->ContentType").lower()
+        # OTRS stores what comes before a ";" of the Disposition given, and '' without one
+        disposition = text(op, item["Disposition"], f"{where}->Disposition").split(";")[0] \
+            if item.get("Disposition") not in (None, "", "0", 0) else ""
+        if disposition.lower() not in ("attachment", "inline", ""):
+            raise invalid(op, f"{where}->Disposition", "use attachment or inline")
         files.append(Attachment(filename=text(op, item["Filename"], f"{where}->Filename"), content=content,
-                                content_type=checked_content_type(declared, content),
-                                disposition="inline" if disposition == "inline" else "attachment",
+                                content_type=checked_content_type(declared, content), disposition=disposition,
                                 content_id=item.get("ContentID") or None))
     return files
 
 
 def article(op: str, raw: Mapping[str, Any], path: str, *, agent: Agent, customer_user: str, first: bool,
-            files: list[Attachment]) -> NewArticle:
+            files: list[Attachment], from_: str | None = None, to: str = "",
+            history: tuple[str, str] | None = None) -> NewArticle:
+    """An article of the request. ``from_``, ``to`` and ``history`` (type, comment) are the defaults for fields
+    the request leaves out; without them: the customer user for a customer's article, else the agent, and
+    NewTicket / AddNote."""
     for key in ("Subject", "Body"):
         if raw.get(key) in (None, ""):
             raise missing(op, f"{path}->{key}")
-    mime, charset = content_type(op, raw, path)
+    mime, charset, as_sent = content_type(op, raw, path)
     sender = text(op, raw.get("SenderType") or "agent", f"{path}->SenderType")
     if sender not in ("agent", "customer", "system"):
         raise invalid(op, f"{path}->SenderType")
     channel = text(op, raw.get("CommunicationChannel") or "Internal", f"{path}->CommunicationChannel")
     if channel not in ("Email", "Phone", "Internal"):
         raise invalid(op, f"{path}->CommunicationChannel", "use Email, Phone or Internal")
-    from_default = customer_user if sender == "customer" and customer_user else agent.from_
+    from_default = from_ if from_ is not None else (customer_user if sender == "customer" and customer_user
+                                                    else agent.from_)
+    history_default = history or (("NewTicket", "%%GenericInterface Create") if first else
+                                  ("AddNote", "%%GenericInterface Note"))
     time_unit = raw.get("TimeUnit")
     try:
         time_units = float(time_unit) if time_unit not in (None, "") else None
@@ -165,11 +195,11 @@ def article(op: str, raw: Mapping[str, Any], path: str, *, agent: Agent, custome
     return NewArticle(
         body=text(op, raw["Body"], f"{path}->Body"), subject=field("Subject"), channel=channel, sender_type=sender,
         visible_for_customer=flag(raw.get("IsVisibleForCustomer"), default=True), mime_type=mime, charset=charset,
-        from_=field("From", from_default), to=field("To"), cc=field("Cc"), bcc=field("Bcc"),
-        reply_to=field("ReplyTo"), message_id=field("MessageID"), in_reply_to=field("InReplyTo"),
+        content_type=as_sent, from_=field("From", from_default), to=field("To", to), cc=field("Cc"),
+        bcc=field("Bcc"), reply_to=field("ReplyTo"), message_id=field("MessageID"), in_reply_to=field("InReplyTo"),
         references=field("References"),
-        history_type=field("HistoryType", "NewTicket" if first else "AddNote"),
-        history_comment=field("HistoryComment", "%%GenericInterface Create" if first else "%%GenericInterface Note"),
+        history_type=field("HistoryType", history_default[0]),
+        history_comment=field("HistoryComment", history_default[1]),
         attachments=files, time_units=time_units,
     )
 
@@ -188,16 +218,20 @@ def dynamic_fields(op: str, value: Any) -> dict[str, Any]:
     return fields
 
 
-def pending_time(op: str, value: Any, timezone: str) -> datetime | None:
-    """``{Year, Month, Day, Hour, Minute}`` or ``{Diff: minutes}`` as a naive time in OTRS's time zone."""
+def pending_time(op: str, value: Any, timezone: str, *, diff_from_now: bool = True) -> datetime | timedelta | None:
+    """``{Year, Month, Day, Hour, Minute}`` as a naive time in OTRS's time zone, or ``{Diff: minutes}``: from
+    now, or (``diff_from_now=False``) as the timedelta, for the write to add to its own moment as OTRS does."""
     if value in (None, ""):
         return None
     if not isinstance(value, dict):
         raise invalid(op, "Ticket->PendingTime")
     try:
         if "Diff" in value:
+            diff = timedelta(minutes=int(value["Diff"]))
+            if not diff_from_now:
+                return diff
             now = datetime.now(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
-            return now + timedelta(minutes=int(value["Diff"]))
+            return now + diff
         return datetime(int(value["Year"]), int(value["Month"]), int(value["Day"]), int(value.get("Hour", 0)),
                         int(value.get("Minute", 0)))
     except (KeyError, TypeError, ValueError, OverflowError):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from ..db.lookups import Lookups
 from ..errors import NotFound
 from ..tickets import names
+from ..tickets.gi_create import GiTicketCreate
 from ..tickets.inputs import NewTicket
 from ..tickets.listing import TicketFilter
 from . import gi_views
@@ -36,6 +37,7 @@ from .gi_input import (
     pending_time,
     strings,
     text,
+    trimmed,
 )
 
 SEARCH_DEFAULT_LIMIT = 500
@@ -84,11 +86,13 @@ def _customer_id(ctx: ApiContext, customer_user: str) -> str:
 
 # --- TicketCreate -------------------------------------------------------------------------------------------
 def ticket_create(ctx: ApiContext, agent: Agent, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Znuny's GenericTicketConnector TicketCreate: its defaults, and its rows through ``gi_create``."""
     op = "TicketCreate"
     raw = data.get("Ticket")
     if not isinstance(raw, dict):
         raise missing(op, "Ticket")
-    raw_articles = items(op, data.get("Article"), "Article")
+    raw = trimmed(raw)
+    raw_articles = [trimmed(a) for a in items(op, data.get("Article"), "Article")]
     if not raw_articles:
         raise GiError("MissingParameter", f"{op}: Article parameter is missing or not valid!")
     for key in ("Title", "CustomerUser"):
@@ -101,27 +105,37 @@ def ticket_create(ctx: ApiContext, agent: Agent, data: Mapping[str, Any]) -> dic
         if resolved[key] is None:
             raise missing(op, f"Ticket->{key}ID or Ticket->{key}")
     _unsupported(op, raw, ("Service", "ServiceID", "SLA", "SLAID"))
-    lock = name_or_id(op, raw, lookups, "ticket_lock_type", "Lock", "LockID", "Ticket") or "unlock"
+    lock = name_or_id(op, raw, lookups, "ticket_lock_type", "Lock", "LockID", "Ticket")
     type_name = name_or_id(op, raw, lookups, "ticket_type", "Type", "TypeID", "Ticket")
-    customer_user = text(op, raw["CustomerUser"], "Ticket->CustomerUser")
-    owner_id = _user(op, raw, lookups, "Owner", "OwnerID") or agent.user_id
-    responsible_id = _user(op, raw, lookups, "Responsible", "ResponsibleID") or owner_id
+    # OTRS looks the customer user up by login, then by email address; a stranger stays as sent
+    given_customer = text(op, raw["CustomerUser"], "Ticket->CustomerUser")
+    customer = ctx.core.directory.customer_by_address(given_customer)
+    customer_user = customer.login if customer is not None else given_customer
+    company = (customer.customer_id or "") if customer is not None else ""
+    if raw.get("CustomerID") not in (None, ""):
+        company = text(op, raw["CustomerID"], "Ticket->CustomerID")
+    # an article's default From: the customer as OTRS writes a known one, else the customer user as given
+    from_ = f'"{customer.full_name}" <{customer.email}>' if customer is not None else customer_user
     settings = ctx.runtime.settings
-    files = attachments(op, data.get("Attachment"), settings.attachment_max_bytes)
-    articles = [article(op, a, "Article", agent=agent, customer_user=customer_user, first=i == 0,
-                        files=files if i == 0 else []) for i, a in enumerate(raw_articles)]
-    until = pending_time(op, raw.get("PendingTime"), settings.otrs_timezone)
+    files = attachments(op, [trimmed(a) for a in items(op, data.get("Attachment"), "Attachment")],
+                        settings.attachment_max_bytes)
+    articles = [article(op, a, "Article", agent=agent, customer_user=customer_user, first=True, files=files,
+                        from_=from_, to=resolved["Queue"], history=("NewTicket", "%%GenericInterface Create"))
+                for a in raw_articles]
+    pending = pending_time(op, raw.get("PendingTime"), settings.otrs_timezone, diff_from_now=False)
+    fields = dynamic_fields(op, [trimmed(f) if isinstance(f, dict) else f
+                                 for f in items(op, data.get("DynamicField"), "DynamicField")])
     new = NewTicket(title=text(op, raw["Title"], "Ticket->Title"), queue=resolved["Queue"], state=resolved["State"],
-                    priority=resolved["Priority"], lock=lock, type=type_name,
-                    customer_id=_customer_id(ctx, customer_user), customer_user=customer_user, owner_id=owner_id,
-                    responsible_id=responsible_id, dynamic_fields=dynamic_fields(op, data.get("DynamicField")))
-    service = ctx.core.service
-    created = service.create_ticket(agent.user_id, new, articles[0])
-    for extra in articles[1:]:  # Znuny 7 takes a list; the first article opens the ticket
-        service.add_article(agent.user_id, created.ticket_id, extra)
-    if until is not None:
-        service.set_pending_time(agent.user_id, created.ticket_id, until)
-    return {"TicketID": str(created.ticket_id), "TicketNumber": created.tn, "ArticleID": str(created.article_id)}
+                    priority=resolved["Priority"], type=type_name, customer_id=company, customer_user=customer_user,
+                    dynamic_fields=fields)
+    created = ctx.core.service.create_ticket_gi(agent.user_id, GiTicketCreate(
+        ticket=new, articles=articles, lock=lock, pending=pending,
+        owner_id=_user(op, raw, lookups, "Owner", "OwnerID"),
+        responsible_id=_user(op, raw, lookups, "Responsible", "ResponsibleID")))
+    ids = [str(i) for i in created.article_ids]
+    # one article: its id; several: the list of them, as Znuny answers
+    return {"TicketID": str(created.ticket_id), "TicketNumber": created.tn,
+            "ArticleID": ids[0] if len(ids) == 1 else ids}
 
 
 # --- TicketGet ----------------------------------------------------------------------------------------------

@@ -10,25 +10,39 @@ from pydantic.json_schema import models_json_schema
 from .schemas import (
     ArticleCreate,
     Created,
+    CustomerSet,
     CustomerTokenRequest,
+    DynamicFieldSet,
+    MergeInto,
     OwnerSet,
+    PendingTimeSet,
     PrioritySet,
     Problem,
     QueueSet,
+    ResponsibleSet,
     StateSet,
     TicketCreate,
     TitleSet,
+    TypeSet,
 )
 
 MODELS = (TicketCreate, ArticleCreate, CustomerTokenRequest, OwnerSet, QueueSet, StateSet, PrioritySet, TitleSet,
-          Created, Problem)
+          TypeSet, ResponsibleSet, CustomerSet, PendingTimeSet, DynamicFieldSet, MergeInto, Created, Problem)
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                "schema": {"type": "string", "minLength": 1, "maxLength": 191},
                "description": "makes the call exactly-once under retries"}
+FIELD_NAME = {"name": "name", "in": "path", "required": True,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 200}, "description": "the dynamic field's name"}
+_TEXT, _NULLABLE_TEXT, _INT = {"type": "string"}, {"type": ["string", "null"]}, {"type": "integer"}
 TICKET = {"type": "object", "required": ["ticket_id", "tn", "title", "queue", "state"],
-          "properties": {"ticket_id": {"type": "integer"}, "tn": {"type": "string"}, "title": {"type": "string"},
-                         "queue": {"type": "string"}, "state": {"type": "string"},
+          "properties": {"ticket_id": _INT, "tn": _TEXT, "title": _TEXT, "queue": _TEXT, "state": _TEXT,
+                         "state_type": _TEXT, "priority": _TEXT, "lock": _TEXT, "type": _TEXT,
+                         "owner": _TEXT, "owner_id": _INT, "responsible": _TEXT, "responsible_id": _INT,
+                         "customer_id": _NULLABLE_TEXT, "customer_user": _NULLABLE_TEXT,
+                         "pending_until": {"type": "integer", "description": "epoch seconds; 0 = none"},
+                         "dynamic_fields": {"type": "object", "description": "name: value (a list for a multiselect, "
+                                                                             "ISO 8601 for dates)"},
                          "articles": {"type": "array", "items": {"type": "object"}},
                          "history": {"type": "array", "items": {"type": "object"}}}}
 
@@ -96,8 +110,8 @@ def _ok(schema: dict[str, Any], status: str = "200", description: str = "done") 
     return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def _change(summary: str, model: type | None) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "parameters": [TICKET_ID],
+def _change(summary: str, model: type | None, *parameters: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "parameters": [TICKET_ID, *parameters],
                           "responses": {**_ok(TICKET), **_problems(401, 403, 404, 422, 429)}}
     if model is not None:
         op["requestBody"] = _json_body(model)
@@ -149,6 +163,22 @@ def document() -> dict[str, Any]:
         "/tickets/{ticket_id}/state": {"put": _change("Set the state (close, reopen, pending with a time)", StateSet)},
         "/tickets/{ticket_id}/priority": {"put": _change("Set the priority", PrioritySet)},
         "/tickets/{ticket_id}/title": {"put": _change("Set the title", TitleSet)},
+        "/tickets/{ticket_id}/type": {"put": _change("Set the type", TypeSet)},
+        "/tickets/{ticket_id}/responsible": {"put": _change(
+            "Set the responsible agent (403 unless OTRS's Ticket::Responsible is on)", ResponsibleSet)},
+        "/tickets/{ticket_id}/customer": {"put": _change(
+            "Set the customer user and/or the customer company", CustomerSet)},
+        "/tickets/{ticket_id}/pending-until": {"put": _change(
+            "Set or reset (null) the pending time of a ticket in a pending state", PendingTimeSet)},
+        "/tickets/{ticket_id}/dynamic-fields/{name}": {
+            "put": _change("Set a dynamic field's value, checked against the field's configuration (null clears)",
+                           DynamicFieldSet, FIELD_NAME),
+            "delete": _change("Clear a dynamic field", None, FIELD_NAME)},
+        "/tickets/{ticket_id}/merge": {"post": {
+            "summary": "Merge the ticket into main_ticket_id (rw on both): its articles move there, it is closed as "
+                       "merged; the answer is this ticket, Location names the main ticket",
+            "parameters": [TICKET_ID, IDEMPOTENCY], "requestBody": _json_body(MergeInto),
+            "responses": {**_ok(TICKET, description="merged"), **_problems(401, 403, 404, 409, 422, 429)}}},
     }
     return {
         "openapi": "3.1.0",

@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Source = Literal["site-authorized", "site-anonymous", "email", "api"]
 
@@ -88,6 +88,44 @@ class PrioritySet(_In):
 
 class TitleSet(_In):
     title: str = Field(min_length=1, max_length=255)
+
+
+class TypeSet(_In):
+    type: str = Field(min_length=1, description="name of an OTRS ticket type, e.g. 'Incident'")
+
+
+class ResponsibleSet(_In):
+    responsible: str = Field(min_length=1, description="login of the new responsible agent")
+
+
+class CustomerSet(_In):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    customer_user: str | None = Field(None, min_length=1, max_length=250,
+                                      description="login of the customer user (or a free-text customer)")
+    customer_id: str | None = Field(None, max_length=150, description="customer company id; when left out with a "
+                                    "customer_user, the customer user's company ('' for an unknown one)")
+
+    @model_validator(mode="after")
+    def _something(self) -> CustomerSet:
+        if self.customer_user is None and self.customer_id is None:
+            raise ValueError("give customer_user, customer_id or both")
+        return self
+
+
+class PendingTimeSet(_In):
+    pending_until: datetime | None = Field(
+        description="in OTRS's time zone unless an offset is given; null resets it. The ticket must be in a "
+                    "pending state to get a time (set one with PUT .../state)")
+
+
+class DynamicFieldSet(_In):
+    value: Any = Field(description="text, a number, a date ('YYYY-MM-DD'), a date-time ('YYYY-MM-DD HH:MM:SS'), "
+                                   "0/1 for a checkbox, a list for a multiselect; null clears the field")
+
+
+class MergeInto(_In):
+    main_ticket_id: int = Field(ge=1, description="id of the ticket to merge into; it keeps the articles")
 
 
 class CustomerTokenRequest(_In):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pydantic
 from flask import Blueprint, Response, g, request, url_for
@@ -23,12 +24,18 @@ from .attachments import from_json, from_multipart
 from .idempotency import Stored, request_hash
 from .schemas import (
     ArticleCreate,
+    CustomerSet,
+    DynamicFieldSet,
+    MergeInto,
     OwnerSet,
+    PendingTimeSet,
     PrioritySet,
     QueueSet,
+    ResponsibleSet,
     StateSet,
     TicketCreate,
     TitleSet,
+    TypeSet,
 )
 
 bp = Blueprint("tickets", __name__)
@@ -316,7 +323,7 @@ def move(ticket_id: int) -> Response:
 @bp.put("/tickets/<int:ticket_id>/state")
 def set_state(ticket_id: int) -> Response:
     return _change(ticket_id, StateSet, lambda u, d: context().core.service.set_state(
-        u, ticket_id, d.state, pending_until=d.pending_until.replace(tzinfo=None) if d.pending_until else None))
+        u, ticket_id, d.state, pending_until=_otrs_time(d.pending_until)))
 
 
 @bp.put("/tickets/<int:ticket_id>/priority")
@@ -327,6 +334,78 @@ def set_priority(ticket_id: int) -> Response:
 @bp.put("/tickets/<int:ticket_id>/title")
 def set_title(ticket_id: int) -> Response:
     return _change(ticket_id, TitleSet, lambda u, d: context().core.service.set_title(u, ticket_id, d.title))
+
+
+@bp.put("/tickets/<int:ticket_id>/type")
+def set_type(ticket_id: int) -> Response:
+    return _change(ticket_id, TypeSet, lambda u, d: context().core.service.set_type(u, ticket_id, d.type))
+
+
+@bp.put("/tickets/<int:ticket_id>/responsible")
+def set_responsible(ticket_id: int) -> Response:
+    ctx = context()
+
+    def apply(user_id: int, data: ResponsibleSet) -> None:
+        ctx.core.permissions.require_responsible_feature()
+        responsible_id = names.agent_id(ctx.runtime.engine, ctx.runtime.schema, data.responsible)
+        ctx.core.service.set_responsible(user_id, ticket_id, responsible_id)
+
+    return _change(ticket_id, ResponsibleSet, apply)
+
+
+@bp.put("/tickets/<int:ticket_id>/customer")
+def set_customer(ticket_id: int) -> Response:
+    ctx = context()
+
+    def apply(user_id: int, data: CustomerSet) -> None:
+        company = data.customer_id
+        if company is None and data.customer_user is not None:
+            company = ctx.core.directory.company_of(data.customer_user)  # as OTRS's customer screen fills it in
+        ctx.core.service.set_customer(user_id, ticket_id, company, data.customer_user)
+
+    return _change(ticket_id, CustomerSet, apply)
+
+
+@bp.put("/tickets/<int:ticket_id>/pending-until")
+def set_pending_until(ticket_id: int) -> Response:
+    return _change(ticket_id, PendingTimeSet, lambda u, d: context().core.service.set_pending_time(
+        u, ticket_id, _otrs_time(d.pending_until), pending_state_only=True))
+
+
+@bp.put("/tickets/<int:ticket_id>/dynamic-fields/<name>")
+def set_dynamic_field(ticket_id: int, name: str) -> Response:
+    return _change(ticket_id, DynamicFieldSet, lambda u, d: context().core.service.set_dynamic_field(
+        u, ticket_id, name, d.value, path="value", name_path="name"))
+
+
+@bp.delete("/tickets/<int:ticket_id>/dynamic-fields/<name>")
+def clear_dynamic_field(ticket_id: int, name: str) -> Response:
+    return _change(ticket_id, None, lambda u, _: context().core.service.set_dynamic_field(
+        u, ticket_id, name, None, path="value", name_path="name"))
+
+
+@bp.post("/tickets/<int:ticket_id>/merge")
+def merge(ticket_id: int) -> Response:
+    """Merge (OTRS's AgentTicketMerge): rw on both tickets. It writes an article, history and a link, so an
+    Idempotency-Key makes a retried merge answer as the first did instead of merging again."""
+    ctx = context()
+    user_id = _agent()
+    _visible(ticket_id, user_id)
+    data = MergeInto.model_validate(request.get_json(silent=True) or {})
+    main_id = data.main_ticket_id
+
+    def run() -> tuple[int, dict[str, Any], str | None]:
+        if main_id != ticket_id:  # into itself: the service's refusal, with its reason
+            try:
+                _visible(main_id, user_id)
+            except NotFound:
+                raise ValidationError([("main_ticket_id", f"no ticket with id {main_id} that this agent may "
+                                                          "see")]) from None
+        ctx.core.service.merge(user_id, ticket_id, main_id)
+        view = ctx.core.reader.get(ticket_id=ticket_id, user_id=user_id, articles=False)
+        return 200, jsonable(view), url_for("tickets.get_ticket", ticket_id=main_id)
+
+    return _idempotent(run)
 
 
 # --- small translations -----------------------------------------------------------------------------------
@@ -346,6 +425,13 @@ def _int(name: str, default: int) -> int:
     if not value.isdigit():
         raise ValidationError([(name, "must be a whole number")])
     return int(value)
+
+
+def _otrs_time(moment: datetime | None) -> datetime | None:
+    """A request's time as OTRS stores it: naive, in OTRS's time zone (a given offset converted to it)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(ZoneInfo(context().runtime.settings.otrs_timezone)).replace(tzinfo=None)
 
 
 def _time(name: str) -> datetime | None:

@@ -212,3 +212,96 @@ def state(load_settings, ticket: str, state: str, pending_until: datetime | None
         ticket_id = s.ticket_id(ticket)
         s.core.service.set_state(s.user_id, ticket_id, state, pending_until=pending_until)
         s.show(ticket_id)
+
+
+_setter("type", "Set the type of TICKET, such as 'Incident'.",
+        lambda s, t, type_name: s.core.service.set_type(s.user_id, t, type_name), "TYPE")
+
+
+def _set_responsible(s: _Session, ticket_id: int, login: str) -> None:
+    s.core.permissions.require_responsible_feature()
+    s.core.service.set_responsible(s.user_id, ticket_id, s.agent_id(login))
+
+
+_setter("responsible", "Make the agent LOGIN responsible for TICKET (needs OTRS's Ticket::Responsible on).",
+        _set_responsible, "LOGIN")
+
+
+@command.command("customer")
+@click.argument("ticket")
+@click.option("--customer-user", metavar="LOGIN", help="customer user login (or a free-text customer)")
+@click.option("--customer-id", metavar="COMPANY",
+              help="customer company id (default with --customer-user: that customer user's company)")
+@_acting
+@click.pass_obj
+def customer(load_settings, ticket: str, customer_user: str | None, customer_id: str | None,  # noqa: ANN001
+             login: str | None) -> None:
+    """Set the customer user and/or company of TICKET."""
+    if customer_user is None and customer_id is None:
+        raise click.UsageError("give --customer-user, --customer-id or both")
+    if customer_user == "":
+        raise click.BadParameter("must not be empty", param_hint="'--customer-user'")
+    with _session(load_settings, login) as s:
+        ticket_id = s.ticket_id(ticket)
+        if customer_id is None and customer_user is not None:
+            customer_id = s.core.directory.company_of(customer_user)  # as OTRS's customer screen fills it in
+        s.core.service.set_customer(s.user_id, ticket_id, customer_id, customer_user)
+        s.show(ticket_id)
+
+
+@command.command("pending")
+@click.argument("ticket")
+@click.argument("until", metavar="DATETIME", required=False,
+                type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]))
+@click.option("--clear", is_flag=True, help="reset the pending time")
+@_acting
+@click.pass_obj
+def pending(load_settings, ticket: str, until: datetime | None, clear: bool,  # noqa: ANN001
+            login: str | None) -> None:
+    """Set the pending time of TICKET (in a pending state) to DATETIME in OTRS's time zone, or --clear it."""
+    if (until is None) == (not clear):
+        raise click.UsageError("give DATETIME or --clear")
+    with _session(load_settings, login) as s:
+        ticket_id = s.ticket_id(ticket)
+        s.core.service.set_pending_time(s.user_id, ticket_id, until, pending_state_only=True)
+        s.show(ticket_id)
+
+
+@command.command("field")
+@click.argument("ticket")
+@click.argument("name")
+@click.argument("values", metavar="[VALUE]...", nargs=-1)
+@click.option("--clear", is_flag=True, help="remove the field's value")
+@_acting
+@click.pass_obj
+def field(load_settings, ticket: str, name: str, values: tuple[str, ...], clear: bool,  # noqa: ANN001
+          login: str | None) -> None:
+    """Set the dynamic field NAME of TICKET: one VALUE, several for a multiselect, --clear to empty it.
+
+    Dates as YYYY-MM-DD, date-times as 'YYYY-MM-DD HH:MM:SS', checkboxes as 1 or 0; a dropdown or multiselect
+    takes the keys of its possible values."""
+    if bool(values) == clear:
+        raise click.UsageError("give VALUE(s) or --clear")
+    value: Any = None if clear else (values[0] if len(values) == 1 else list(values))
+    with _session(load_settings, login) as s:
+        ticket_id = s.ticket_id(ticket)
+        s.core.service.set_dynamic_field(s.user_id, ticket_id, name, value, path="VALUE", name_path="NAME")
+        s.show(ticket_id)
+
+
+@command.command("merge")
+@click.argument("ticket")
+@click.option("--into", "main", required=True, metavar="MAIN",
+              help="the ticket (number or id) that keeps the articles")
+@_acting
+@click.pass_obj
+def merge(load_settings, ticket: str, main: str, login: str | None) -> None:  # noqa: ANN001
+    """Merge TICKET into MAIN, as OTRS's merge screen does (rw on both): the articles move to MAIN, TICKET gets
+    a note and the state 'merged'."""
+    with _session(load_settings, login) as s:
+        ticket_id, main_id = s.ticket_id(ticket), s.ticket_id(main)
+        if ticket_id == main_id:
+            raise click.BadParameter("a ticket cannot be merged into itself", param_hint="'--into'")
+        s.core.service.merge(s.user_id, ticket_id, main_id)
+        main_view = s.core.reader.get(ticket_id=main_id, user_id=s.user_id, articles=False)
+        s.show(ticket_id, main_ticket=jsonable(main_view))

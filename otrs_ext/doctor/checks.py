@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import redis
@@ -49,7 +50,25 @@ class Doctor:
         self.settings = settings
 
     def run(self) -> list[Check]:
-        return [*self._database_checks(), self._redis(), self._search()]
+        return [*self._database_checks(), self._redis(), self._search(), *self._files()]
+
+    def _files(self) -> Iterator[Check]:
+        """OTRS's cache and FS article directories, tried as the user otrs-ext runs as."""
+        from . import files  # it builds on Check, defined here
+
+        settings = self.settings
+        if settings.otrs_cache == "file":
+            temp_dir = settings.otrs_temp_dir or (settings.otrs_home / "var" / "tmp" if settings.otrs_home else None)
+            if temp_dir is None:
+                yield Check(files.CACHE, "fail", "OTRS's file cache cannot be found: neither OTRS_EXT_OTRS_HOME nor "
+                            "OTRS_EXT_OTRS_TEMP_DIR is set, so no write can invalidate OTRS's cache",
+                            "set OTRS_EXT_OTRS_HOME to OTRS's home (e.g. /opt/otrs), or OTRS_EXT_OTRS_CACHE to "
+                            "OTRS's Cache::Redis URL, or none when OTRS runs without a cache")
+            else:
+                yield files.cache_directory_check(temp_dir / "CacheFileStorable")
+        if settings.article_storage == "fs":
+            root = settings.article_data_dir or Path(settings.otrs_home or ".") / "var" / "article"
+            yield files.article_directory_check(root)
 
     def _database_checks(self) -> Iterator[Check]:
         engine = make_engine(self.settings.db_url, pool_size=1)
@@ -60,7 +79,7 @@ class Doctor:
                 yield Check("database", "fail", f"cannot connect: {exc.__class__.__name__}: {exc}",
                             "check OTRS_EXT_DB_URL (host, port, user, password, database) and that the "
                             "server accepts TCP connections from this host")
-                for name in ("otrs version", "privileges", "binlog", "charsets", "own tables"):
+                for name in ("otrs version", "privileges", "binlog", "charsets", "otrs daemon", "own tables"):
                     yield Check(name, "skip", "no database connection")
                 return
             with conn:
@@ -70,12 +89,19 @@ class Doctor:
                 yield from self._guarded(conn, self._privileges, "privileges")
                 yield from self._guarded(conn, self._binlog, "binlog")
                 yield from self._guarded(conn, self._charsets, "charsets")
+                yield from self._guarded(conn, self._otrs_daemon, "otrs daemon")
             own = self._own_tables(engine)
             yield own
             if own.status == "ok":
                 yield from self._guarded(None, lambda _: [self._tailer(engine)], "tailer")
         finally:
             engine.dispose()
+
+    @staticmethod
+    def _otrs_daemon(conn: Connection) -> Iterator[Check]:
+        from .daemon import daemon_check  # it builds on Check, defined here
+
+        yield daemon_check(conn)
 
     @staticmethod
     def _guarded(conn: Connection | None, check: Callable, name: str) -> Iterator[Check]:

@@ -19,6 +19,7 @@ from .directory import Directory
 from .number_pool import NumberPool
 from .numbers import TicketNumbers
 from .otrs_cache import Invalidator, otrs_cache_from_settings
+from .otrs_tasks import OtrsSideEffects
 from .permissions import Permissions
 from .reads import TicketReader
 from .service import TicketService
@@ -77,6 +78,7 @@ def build_ticket_core(runtime: Runtime, *, number_pool: int = 0) -> TicketCore:
     service = TicketService(
         engine, schema, numbers=allocator, permissions=permissions, invalidator=invalidator, store=store,
         timezone=settings.otrs_timezone, max_attachment_bytes=settings.attachment_max_bytes,
+        side_effects=OtrsSideEffects(schema, modules=settings.otrs_event_modules, timezone=settings.otrs_timezone),
     )
     return TicketCore(service=service, reader=TicketReader(engine, schema, permissions, store),
                       directory=Directory(engine, schema, permissions), permissions=permissions,

@@ -6,13 +6,14 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Sequence
 
 from sqlalchemy import and_, delete, func, select
 
 from . import otrs_cache
 from .history import name
 from .html import html_to_text
-from .inputs import NewArticle, NewTicket, text_of
+from .inputs import Attachment, NewArticle, NewTicket, text_of
 from .storage import AttachmentStore, StoredFile, unique_names
 from .write import Row, Write
 
@@ -76,12 +77,14 @@ def set_customer(w: Write, ticket: Row, customer_id: str | None, customer_user: 
 
 def _body_files(article: NewArticle, body: str) -> tuple[str, str, list[StoredFile]]:
     """(a_body, a_content_type, leading files): HTML is kept as ``file-2`` and its text goes to a_body."""
+    content_type = article.content_type or f"text/plain; charset={article.charset}"
     if article.mime_type == "text/html":
         html = StoredFile(filename="file-2", content=body.encode("utf-8"),
                           content_type=f'text/html; charset="{article.charset}"', disposition="")
-        return html_to_text(body), f"text/plain; charset={article.charset}", [html]
+        # the body becomes text: OTRS says so in the content type it was given (first "html" -> "plain")
+        return html_to_text(body), re.sub("html", "plain", content_type, count=1, flags=re.IGNORECASE), [html]
     # MIMEBase ArticleCreate turns only these sequences into LF; a lone CR stays.
-    return re.sub(r"\n\r|\r\r\n|\r\n", "\n", body), f"text/plain; charset={article.charset}", []
+    return re.sub(r"\n\r|\r\r\n|\r\n", "\n", body), content_type, []
 
 
 def _one_line(value: str) -> str:
@@ -120,6 +123,8 @@ def insert_article(w: Write, ticket: Row, article: NewArticle, store: Attachment
     article_id = w.schema.articles.insert(w.conn, vocabulary, ids)
     w.on_rollback.append(lambda: store.discard(article_id, content_path))
     store.write(w.conn, article_id, content_path, files, user_id=w.user_id, now=w.now)
+    if w.search_index is not None:
+        w.search_index.add(w, ticket["id"], article_id, vocabulary, files, store, content_path)
     w.history(ticket, article.history_type, article.history_comment, article_id=article_id)
     _mark_new_message(w, ticket["id"], article_id)
     if _resets_unlock_timeout(w, ticket["id"], article_id, article.sender_type):
@@ -129,6 +134,23 @@ def insert_article(w: Write, ticket: Row, article: NewArticle, store: Attachment
         _account_time(w, ticket, article_id, article.time_units)
     w.stale.extend(otrs_cache.article_list_keys(ticket["id"]))
     return ticket, article_id
+
+
+def add_attachments(w: Write, article_id: int, attachments: Sequence[Attachment], store: AttachmentStore) -> None:
+    """Files added to an existing article afterwards, as OTRS's ArticleWriteAttachment adds them: a name the
+    article already has (its HTML body ``file-2`` too) gets the next free ``-N``. Nothing else changes: OTRS's
+    search index of the article, built when it was created, does not list them."""
+    if not attachments:
+        return
+    query = w.schema.articles.select()  # content_path lives in article_data_mime since OTRS 6
+    content_path = w.conn.execute(query.where(query.selected_columns.id == article_id)).mappings().one()[
+        "content_path"]
+    existing = [m.filename for m in store.index(w.conn, article_id, content_path)]
+    names = unique_names(existing + [x.filename for x in attachments])[len(existing):]
+    store.write(w.conn, article_id, content_path or w.now.strftime("%Y/%m/%d"), [
+        StoredFile(filename=n, content=x.content, content_type=x.content_type, disposition=x.disposition,
+                   content_id=_bracketed(x.content_id))
+        for n, x in zip(names, attachments, strict=True)], user_id=w.user_id, now=w.now)
 
 
 def _bracketed(content_id: str | None) -> str | None:

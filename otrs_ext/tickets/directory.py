@@ -79,6 +79,29 @@ class Directory:
             company=company, company_ids=tuple(sorted(company_ids)), valid=row["valid_id"] == VALID_ID,
         )
 
+    def company_of(self, login: str) -> str:
+        """The company (customer id) of the customer user ``login``; '' for a login OTRS does not know here (a
+        free-text customer), as OTRS's customer screen and GenericInterface fill it in."""
+        cu = self.schema.tables.customer_user
+        with self.engine.connect() as conn:
+            found = conn.execute(select(cu.c.customer_id).where(func.lower(cu.c.login) == login.lower())).first()
+        return (found[0] or "") if found is not None else ""
+
+    def customer_by_address(self, login_or_email: str) -> CustomerView | None:
+        """The customer user OTRS's GenericInterface finds for a ticket's CustomerUser: by login, else the valid
+        customer user with this email address (CustomerSearch PostMasterSearch, case-insensitive, first found),
+        else None (a free-text customer)."""
+        try:
+            return self.customer(login_or_email)
+        except NotFound:
+            pass
+        cu = self.schema.tables.customer_user
+        with self.engine.connect() as conn:
+            login = conn.execute(select(cu.c.login).where(
+                func.lower(cu.c.email) == login_or_email.lower(), cu.c.valid_id == VALID_ID)
+                .order_by(cu.c.id).limit(1)).scalar()
+        return None if login is None else self.customer(login)
+
     def company(self, customer_id: str) -> CompanyView:
         company = self._company_or_none(customer_id)
         if company is None:

@@ -7,6 +7,7 @@ of them in one answer.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +49,8 @@ class NewArticle:
     visible_for_customer: bool = False
     mime_type: str = "text/plain"  # or text/html
     charset: str = "utf-8"
+    # the Content-Type exactly as a GI request sent it (OTRS stores it so); None: "<mime_type>; charset=<charset>"
+    content_type: str | None = None
     from_: str = ""
     to: str = ""
     cc: str = ""
@@ -97,8 +100,11 @@ def validate_article(article: NewArticle, *, path: str, max_attachment_bytes: in
         problems.append((f"{path}.sender_type", f"must be one of {', '.join(SENDER_TYPES)}"))
     if article.mime_type not in ("text/plain", "text/html"):
         problems.append((f"{path}.mime_type", "must be text/plain or text/html"))
-    if article.charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        problems.append((f"{path}.charset", "only utf-8 is accepted; convert the text before sending it"))
+    if isinstance(article.body, bytes) and article.charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        problems.append((f"{path}.charset", "a body given as bytes must be utf-8; convert the text before sending it"))
+    elif not _known_charset(article.charset):
+        # OTRS only labels the article with it (a_content_type): the text itself is stored as text
+        problems.append((f"{path}.charset", f"unknown charset {article.charset!r}"))
     for i, attachment in enumerate(article.attachments):
         where = f"{path}.attachments[{i}]"
         if not attachment.filename.strip():
@@ -108,8 +114,16 @@ def validate_article(article: NewArticle, *, path: str, max_attachment_bytes: in
         if len(attachment.content) > max_attachment_bytes:
             problems.append((f"{where}.content",
                              f"is {len(attachment.content)} bytes, over the limit of {max_attachment_bytes} bytes"))
-        if attachment.disposition not in ("attachment", "inline"):
-            problems.append((f"{where}.disposition", "must be attachment or inline"))
+        if attachment.disposition.lower() not in ("attachment", "inline", ""):
+            problems.append((f"{where}.disposition", "must be attachment, inline or empty"))
+
+
+def _known_charset(charset: str) -> bool:
+    try:
+        codecs.lookup(charset)
+    except (LookupError, ValueError):
+        return False
+    return True
 
 
 def raise_problems(problems: list[tuple[str, str]]) -> None:

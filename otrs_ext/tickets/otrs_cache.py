@@ -101,6 +101,12 @@ def article_content_path_keys(article_id: int) -> list[Stale]:
             ("Article", f"ArticleContentPathGet::{int(article_id)}")]
 
 
+def link_list_keys(object_id: int, state_id: int) -> list[Stale]:
+    """A ``link_relation`` row of this object id (both ends) and state inserted: LinkAdd's two entries."""
+    tail = f"::ObjectID{int(object_id)}::StateID{int(state_id)}"
+    return [("LinkObject", f"Cache::LinkListRaw::Direction{direction}{tail}") for direction in ("Source", "Target")]
+
+
 def scheduler_keys() -> list[Stale]:
     """``scheduler_task`` rows written (the entry lives 10 s anyway)."""
     return [("SchedulerDB", "TaskListUnlocked")]

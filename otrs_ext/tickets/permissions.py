@@ -155,6 +155,15 @@ class Permissions:
 
     require_ticket = require_agent  # the name the ticket service uses
 
+    def require_responsible_feature(self) -> None:
+        """OTRS offers the responsible only with ``Ticket::Responsible`` on (its screens hide the field otherwise);
+        otrs-ext's API and CLI refuse to set one then, rather than write a value OTRS does not use."""
+        if not self.responsible_enabled:
+            raise PermissionDenied(
+                "the ticket responsible feature is off (OTRS Ticket::Responsible); if OTRS has it on, set "
+                "OTRS_EXT_TICKET_RESPONSIBLE=true for otrs-ext too"
+            )
+
     def agent_ticket_filter(self, conn: Connection, user_id: int, permission: str = "ro", *,
                             queues: frozenset[int] | None = None) -> ColumnElement[bool]:
         """A WHERE clause on ``schema.tables.ticket`` true exactly for the tickets ``can_agent`` allows.

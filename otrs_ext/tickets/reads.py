@@ -78,6 +78,7 @@ class TicketView:
     created_by: int = 0
     changed_by: int = 0
     unlock_timeout: int = 0  # ticket.timeout: epoch seconds the unlock timer counts from
+    responsible: str = ""  # the responsible agent's login
 
 
 class TicketReader:
@@ -160,6 +161,7 @@ class TicketReader:
             archived=bool(row["archive_flag"]), created=row["create_time"], changed=row["change_time"],
             dynamic_fields=self._dynamic_fields(conn, row["id"]), seen_by=seen, created_by=row["create_by"],
             changed_by=row["change_by"], unlock_timeout=row["timeout"] or 0,
+            responsible=names["users"].get(row["responsible_user_id"], ""),
         )
 
     def _articles(self, conn: Connection, ticket_id: int, lookups: Lookups, *, customer: bool) -> list[ArticleView]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -23,11 +23,13 @@ from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
 from ..errors import ValidationError
-from . import create, setters
+from . import create, field_config, gi_create, setters
 from .clock import Clock, DatabaseClock
 from .inputs import NewArticle, NewTicket, raise_problems, text_of, validate_article
 from .otrs_cache import Invalidator
+from .otrs_tasks import OtrsSideEffects
 from .permissions import Permissions
+from .search_index import ArticleSearchIndex
 from .storage import AttachmentStore
 from .write import Row, Write
 
@@ -48,12 +50,14 @@ class Created:
     ticket_id: int
     tn: str
     article_id: int | None
+    article_ids: tuple[int, ...] = ()  # every article, when a create writes several (GI TicketCreate)
 
 
 class TicketService:
     def __init__(self, engine: Engine, schema: OtrsSchema, *, numbers: Any, permissions: Permissions,
                  invalidator: Invalidator, store: AttachmentStore, clock: Clock | None = None,
-                 timezone: str = "UTC", max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT) -> None:
+                 timezone: str = "UTC", max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT,
+                 side_effects: OtrsSideEffects | None = None, search_index: ArticleSearchIndex | None = None) -> None:
         self.engine = engine
         self.schema = schema
         self.numbers = numbers
@@ -63,6 +67,10 @@ class TicketService:
         self.clock = clock or DatabaseClock()
         self.timezone = timezone
         self.max_attachment_bytes = max_attachment_bytes
+        # OTRS's event modules' work (escalation index, notifications, ...) queued for OTRS's daemon; None = none
+        self.side_effects = side_effects
+        # OTRS's article_search_index rows, written when the installation's SysConfig uses the DB index
+        self.search_index = search_index if search_index is not None else ArticleSearchIndex(schema)
         self._lookups: Lookups | None = None
         self._narrow_tables: frozenset[str] | None = None
 
@@ -74,29 +82,12 @@ class TicketService:
         ``as_system`` writes as OTRS's PostMaster does for incoming mail: without an agent's queue permission
         (the caller restricts the queues). ``also(conn, created)`` adds the caller's own rows (e.g. where the
         ticket came from) to the same transaction."""
-        problems: list[tuple[str, str]] = []
-        self._check_names(problems, ("queue", ticket.queue, "ticket.queue"),
-                          ("ticket_state", ticket.state, "ticket.state"),
-                          ("ticket_priority", ticket.priority, "ticket.priority"),
-                          ("ticket_lock_type", ticket.lock, "ticket.lock"),
-                          ("ticket_type", ticket.type or "Unclassified", "ticket.type"))
-        self._check_text(problems, "ticket", title=ticket.title, customer_id=ticket.customer_id or "",
-                         customer_user=ticket.customer_user or "")
-        if not ticket.title.strip():
-            problems.append(("ticket.title", "must not be empty"))
-        if article is not None:
-            self._check_article(article, "article", problems)
-        raise_problems(problems)
-        queue_id = self.lookups().id("queue", ticket.queue)
-        if not as_system:
-            with self.engine.connect() as conn:
-                # Checked before a number is drawn, so a refused create leaves no counter row behind.
-                self.permissions.require_queue(conn, user_id, queue_id, "create")
-        tn = self.numbers.allocate()
+        fields, tn = self._prepare_create(user_id, ticket, [article] if article is not None else [],
+                                          as_system=as_system)
 
         def run(w: Write) -> Created:
             row = create.insert_ticket(w, tn, ticket)
-            for field_name, value in ticket.dynamic_fields.items():
+            for field_name, value in fields.items():
                 row = setters.set_dynamic_field(w, row, field_name, value)
             article_id = None
             if article is not None:
@@ -107,6 +98,42 @@ class TicketService:
             return created
 
         return self._write(user_id, run)
+
+    def create_ticket_gi(self, user_id: int, request: gi_create.GiTicketCreate) -> Created:
+        """TicketCreate as Znuny's GenericTicketConnector writes it (``gi_create``), in one transaction."""
+        ticket = request.ticket
+        fields, tn = self._prepare_create(user_id, ticket, request.articles, lock=request.lock)
+
+        def run(w: Write) -> Created:
+            row, article_ids = gi_create.write(w, tn, request, fields, self.store)
+            return Created(ticket_id=row["id"], tn=tn, article_id=article_ids[0] if article_ids else None,
+                           article_ids=tuple(article_ids))
+
+        return self._write(user_id, run)
+
+    def _prepare_create(self, user_id: int, ticket: NewTicket, articles: Sequence[NewArticle], *,
+                        as_system: bool = False, lock: str | None = None) -> tuple[dict[str, Any], str]:
+        """Every input of a create checked (all problems at once), the queue permission, then the number."""
+        problems: list[tuple[str, str]] = []
+        self._check_names(problems, ("queue", ticket.queue, "ticket.queue"),
+                          ("ticket_state", ticket.state, "ticket.state"),
+                          ("ticket_priority", ticket.priority, "ticket.priority"),
+                          ("ticket_lock_type", lock or ticket.lock, "ticket.lock"),
+                          ("ticket_type", ticket.type or "Unclassified", "ticket.type"))
+        self._check_text(problems, "ticket", title=ticket.title, customer_id=ticket.customer_id or "",
+                         customer_user=ticket.customer_user or "")
+        if not ticket.title.strip():
+            problems.append(("ticket.title", "must not be empty"))
+        for i, article in enumerate(articles):
+            self._check_article(article, "article" if len(articles) == 1 else f"articles[{i}]", problems)
+        fields = self._check_fields(problems, ticket.dynamic_fields, "ticket.dynamic_fields")
+        raise_problems(problems)
+        queue_id = self.lookups().id("queue", ticket.queue)
+        if not as_system:
+            with self.engine.connect() as conn:
+                # Checked before a number is drawn, so a refused create leaves no counter row behind.
+                self.permissions.require_queue(conn, user_id, queue_id, "create")
+        return fields, self.numbers.allocate()
 
     def add_article(self, user_id: int, ticket_id: int, article: NewArticle, *, move_to: str | None = None,
                     as_system: bool = False) -> int:
@@ -122,10 +149,11 @@ class TicketService:
             row = w.ticket(ticket_id)
             if not as_system:
                 self.permissions.require_ticket(w.conn, user_id, row, "note")
-            row, article_id = create.insert_article(w, row, article, self.store)
             if move_to is not None:
+                # AgentTicketMove moves first (Move, ForceUnlock's Unlock) and then writes its note
                 self._require_move(w, user_id, move_to)
-                setters.move(w, row, move_to)
+                row = setters.move(w, row, move_to)
+            row, article_id = create.insert_article(w, row, article, self.store)
             return article_id
 
         return self._write(user_id, run)
@@ -144,7 +172,9 @@ class TicketService:
         self._set(user_id, ticket_id, "owner", run)
 
     def set_responsible(self, user_id: int, ticket_id: int, responsible_id: int) -> None:
-        self._set(user_id, ticket_id, "owner", lambda w, row: setters.set_responsible(w, row, responsible_id))
+        # OTRS asks for the 'responsible' key (AgentTicketResponsible, GI TicketUpdate), which its default
+        # System::Permission does not list, so only 'rw' (or being owner/responsible) grants it.
+        self._set(user_id, ticket_id, "rw", lambda w, row: setters.set_responsible(w, row, responsible_id))
 
     def move(self, user_id: int, ticket_id: int, queue: str) -> None:
         def run(w: Write, row: Row) -> Row:
@@ -164,8 +194,18 @@ class TicketService:
                   lambda w, row: setters.set_state(w, row, state, pending_until=pending_until),
                   ("ticket_state", state, "state"))
 
-    def set_pending_time(self, user_id: int, ticket_id: int, until: datetime | None) -> None:
-        self._set(user_id, ticket_id, "rw", lambda w, row: setters.set_pending_time(w, row, until))
+    def set_pending_time(self, user_id: int, ticket_id: int, until: datetime | None, *,
+                         pending_state_only: bool = False) -> None:
+        """TicketPendingTimeSet; ``None`` resets it. ``pending_state_only`` refuses a time for a ticket that is
+        not in a pending state, as OTRS's screens never set one (its TicketPendingTimeSet does)."""
+        def run(w: Write, row: Row) -> Row:
+            state_type = w.lookups.state_types.get(row["ticket_state_id"], "")
+            if pending_state_only and until is not None and state_type not in setters.PENDING_TYPES:
+                raise ValidationError([("pending_until", f"ticket {row['tn']} is in the state "
+                                        f"{w.name_of('ticket_state', row['ticket_state_id'])!r} (type {state_type!r}); "
+                                        "only pending states have a pending time: set a pending state with it")])
+            return setters.set_pending_time(w, row, until)
+        self._set(user_id, ticket_id, "rw", run)
 
     def set_priority(self, user_id: int, ticket_id: int, priority: str) -> None:
         self._set(user_id, ticket_id, "priority", lambda w, row: setters.set_priority(w, row, priority),
@@ -189,8 +229,21 @@ class TicketService:
         raise_problems(problems)
         self._set(user_id, ticket_id, "rw", lambda w, row: create.set_customer(w, row, customer_id, customer_user))
 
-    def set_dynamic_field(self, user_id: int, ticket_id: int, field_name: str, value: Any) -> None:
-        self._set(user_id, ticket_id, "rw", lambda w, row: setters.set_dynamic_field(w, row, field_name, value))
+    def set_dynamic_field(self, user_id: int, ticket_id: int, field_name: str, value: Any, *,
+                          path: str | None = None, name_path: str | None = None) -> None:
+        """The value checked against the field's configuration (``field_config``), then written; refusals name
+        ``path`` (the value) and ``name_path`` (an unknown or invalid field), default ``dynamic_fields.<name>``."""
+        where = path or f"dynamic_fields.{field_name}"
+
+        def run(w: Write, row: Row) -> Row:
+            problems: list[tuple[str, str]] = []
+            checked = field_config.check_value(w.conn, self.schema, field_name, value, now=w.now,
+                                               timezone=self.timezone, path=where, name_path=name_path or where,
+                                               problems=problems)
+            self._check_field_text(problems, where, checked)
+            raise_problems(problems)
+            return setters.set_dynamic_field(w, row, field_name, checked)
+        self._set(user_id, ticket_id, "rw", run)
 
     def merge(self, user_id: int, merged_id: int, main_id: int) -> None:
         if merged_id == main_id:
@@ -237,8 +290,12 @@ class TicketService:
             try:
                 with self.engine.begin() as conn:
                     w = Write(conn=conn, schema=self.schema, lookups=self.lookups(), now=self.clock.now(conn),
-                              user_id=user_id, timezone=self.timezone, on_rollback=undo)
+                              user_id=user_id, timezone=self.timezone, on_rollback=undo,
+                              recorder=self.side_effects.recorder(conn) if self.side_effects else None,
+                              search_index=self.search_index)
                     result = operation(w)
+                    if self.side_effects is not None:
+                        self.side_effects.queue(w)  # in the same transaction as the write
             except OperationalError as error:
                 for step in undo:
                     step()
@@ -282,6 +339,27 @@ class TicketService:
                          cc=article.cc)
         for i, attachment in enumerate(article.attachments):
             self._check_text(problems, f"{path}.attachments[{i}]", filename=attachment.filename)
+
+    def _check_fields(self, problems: list[tuple[str, str]], values: dict[str, Any], path: str) -> dict[str, Any]:
+        """Each dynamic field value checked against its field (``field_config``), as it is to be written."""
+        if not values:
+            return values
+        checked: dict[str, Any] = {}
+        with self.engine.connect() as conn:
+            now = self.clock.now(conn)
+            for field_name, value in values.items():
+                where = f"{path}.{field_name}"
+                checked[field_name] = field_config.check_value(
+                    conn, self.schema, field_name, value, now=now, timezone=self.timezone, path=where,
+                    name_path=where, problems=problems)
+                self._check_field_text(problems, where, checked[field_name])
+        return checked
+
+    def _check_field_text(self, problems: list[tuple[str, str]], path: str, value: Any) -> None:
+        texts = value if isinstance(value, list | tuple) else [value]
+        for i, item in enumerate(texts):
+            if isinstance(item, str):
+                self._check_text(problems, "", **{f"{path}[{i}]" if value is not item else path: item})
 
     def _check_text(self, problems: list[tuple[str, str]], path: str, **values: str) -> None:
         """On 3-byte ``utf8`` tables a character above U+FFFF cannot be stored: refuse it with its place."""

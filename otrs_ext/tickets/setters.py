@@ -11,10 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import delete, select, update
 
-from ..errors import ValidationError
-from . import otrs_cache
+from . import dynamic_fields, links, otrs_cache
 from .clock import epoch
 from .history import name
 from .write import Row, Write
@@ -117,76 +116,48 @@ def set_type(w: Write, ticket: Row, type_name: str) -> Row:
 
 
 def set_dynamic_field(w: Write, ticket: Row, field_name: str, value: Any) -> Row:
-    """DELETE + INSERT of the field's values (one row per value of a multiselect) and the history row."""
-    df, dfv = w.schema.tables.dynamic_field, w.schema.tables.dynamic_field_value
-    field = w.conn.execute(select(df).where(df.c.name == field_name, df.c.object_type == "Ticket")).mappings().first()
-    if field is None:
-        raise ValidationError([(f"dynamic_fields.{field_name}", "no ticket dynamic field has this name")])
-    column = _value_column(field["field_type"])
-    old = [r[0] for r in w.conn.execute(
-        select(dfv.c[column]).where(dfv.c.field_id == field["id"], dfv.c.object_id == ticket["id"]).order_by(dfv.c.id))]
-    new = list(value) if isinstance(value, list | tuple) else ([] if value is None else [value])
-    if old == new:
-        return ticket
-    w.conn.execute(delete(dfv).where(and_(dfv.c.field_id == field["id"], dfv.c.object_id == ticket["id"])))
-    if new:
-        w.conn.execute(dfv.insert(), [{"field_id": field["id"], "object_id": ticket["id"], column: v} for v in new])
-    w.history(ticket, "TicketDynamicFieldUpdate",
-              name("FieldName", field_name, "Value", _readable(field["field_type"], new), "OldValue",
-                   _readable(field["field_type"], old)))
-    w.stale.extend(otrs_cache.dynamic_field_keys(ticket["id"]))
-    w.stale.extend(otrs_cache.ticket_keys(ticket["id"]))
-    return ticket
-
-
-def _readable(field_type: str, values: list[Any]) -> str:
-    """The field backend's ReadableValueRender, which OTRS puts in the history: values joined by ", ", a date
-    without its time, a date-time without seconds, a checkbox as Checked/Unchecked."""
-    def one(value: Any) -> str:
-        if isinstance(value, datetime) or (field_type in ("Date", "DateTime") and isinstance(value, str)):
-            text = str(value)
-            return text[:10] if field_type == "Date" else text[:16]
-        if field_type == "Checkbox" and value is not None and str(value) != "":
-            return "Checked" if int(value) == 1 else "Unchecked"
-        return "" if value is None else str(value)
-    return ", ".join(one(v) for v in values)
-
-
-def _value_column(field_type: str) -> str:
-    if field_type in ("Date", "DateTime"):
-        return "value_date"
-    if field_type == "Checkbox":
-        return "value_int"
-    return "value_text"
+    """The field's value rows, ``ticket.change_time`` and the history row, type by type as OTRS's field
+    backends write them (``dynamic_fields``)."""
+    return dynamic_fields.set_value(w, ticket, field_name, value)
 
 
 def merge(w: Write, merged: Row, main: Row, add_note: Callable[[Row, str, str], Row]) -> tuple[Row, Row]:
-    """TicketMerge: the merged ticket's articles, their history and its time accounting move to the main
-    ticket; the merged ticket gets OTRS's automatic note (``add_note(ticket, subject, body)``); both tickets
-    get a ``Merged`` row; watchers move over; the merged ticket goes to the ``merged`` state, unlocked."""
+    """TicketMerge, in OTRS's order: the merged ticket's articles, their history rows and its time accounting
+    move to the main ticket (stamped with this change); the merged ticket gets OTRS's automatic note
+    (``add_note(ticket, subject, body)``); both tickets get a ``Merged`` row; watchers and links move over; a
+    ParentChild link main -> merged is added (``TicketLinkAdd`` on both); the merged ticket goes to the
+    ``merged`` state, unlocked; everyone's ``Seen`` flag of the main ticket is removed."""
     t = w.schema.tables
-    article_ids = [r[0] for r in w.conn.execute(select(t.article.c.id).where(t.article.c.ticket_id == merged["id"]))]
-    if article_ids:
-        w.conn.execute(update(t.article).where(t.article.c.id.in_(article_ids)).values(ticket_id=main["id"]))
-        w.conn.execute(update(t.ticket_history).where(t.ticket_history.c.article_id.in_(article_ids))
+    stamp = {"change_time": w.now, "change_by": w.user_id}
+    moved_articles = w.conn.execute(update(t.article).where(t.article.c.ticket_id == merged["id"])
+                                    .values(ticket_id=main["id"], **stamp)).rowcount
+    if "article_search_index" in t:
+        w.conn.execute(update(t.article_search_index).where(t.article_search_index.c.ticket_id == merged["id"])
                        .values(ticket_id=main["id"]))
-        if "article_search_index" in t:
-            w.conn.execute(update(t.article_search_index)
-                           .where(t.article_search_index.c.article_id.in_(article_ids)).values(ticket_id=main["id"]))
+    h = t.ticket_history
+    w.conn.execute(update(h).where(h.c.ticket_id == merged["id"], h.c.article_id.is_not(None))
+                   .values(ticket_id=main["id"], **stamp))
     w.conn.execute(update(t.time_accounting).where(t.time_accounting.c.ticket_id == merged["id"])
-                   .values(ticket_id=main["id"]))
-    _move_watchers(w, merged["id"], main["id"])
+                   .values(ticket_id=main["id"], **stamp))
     # Ticket::Frontend::AutomaticMergeSubject / AutomaticMergeText, OTRS's defaults
     merged = add_note(merged, "Ticket Merged", f"Merged Ticket {merged['tn']} to {main['tn']}.")
     text = name(merged["tn"], merged["id"], main["tn"], main["id"])
     w.history(merged, "Merged", text)
     w.history(main, "Merged", text)
+    _move_watchers(w, merged["id"], main["id"])
+    links.move_ticket_links(w, merged["id"], main["id"])
+    links.add_ticket_link(w, main, merged, "ParentChild")
+    main = w.update_ticket(main)
     merged_state = next(n for n, i in w.lookups.names("ticket_state").items() if w.lookups.state_types[i] == "merged")
     merged = set_state(w, merged, merged_state)
     merged = set_lock(w, merged, "unlock")
-    for ticket_id in (merged["id"], main["id"]):
-        w.stale.extend(otrs_cache.article_list_keys(ticket_id))
-    main = w.update_ticket(main)
+    # TicketFlagDelete(AllUsers): the main ticket shows as unread to everyone, whatever they had seen
+    tf = t.ticket_flag
+    w.conn.execute(delete(tf).where(tf.c.ticket_id == main["id"], tf.c.ticket_key == "Seen"))
+    w.stale.extend(otrs_cache.ticket_flag_keys(main["id"]))
+    if moved_articles:
+        w.stale.extend(otrs_cache.article_list_keys(main["id"]))
+    w.stale.extend(otrs_cache.article_list_keys(merged["id"]))
     return merged, main
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,9 @@ class AttachmentStore(Protocol):
     def read(self, conn: Connection, article_id: int, content_path: str | None) -> list[tuple[AttachmentMeta, bytes]]:
         """Every stored file of the article, the HTML body (``file-2``) included, numbered as OTRS does."""
 
+    def index(self, conn: Connection, article_id: int, content_path: str | None) -> list[AttachmentMeta]:
+        """``read`` without the contents: OTRS's ``ArticleAttachmentIndexRaw``, in its FileID order."""
+
 
 class DatabaseStore:
     def __init__(self, schema: OtrsSchema) -> None:
@@ -97,9 +101,29 @@ class DatabaseStore:
             for i, r in enumerate(rows, start=1)
         ]
 
+    def index(self, conn: Connection, article_id: int, content_path: str | None) -> list[AttachmentMeta]:
+        t = self.table
+        # ORDER BY in the database: OTRS numbers the files in its collation's order, not Python's.
+        rows = conn.execute(select(t.c.filename, t.c.content_type, t.c.content_size, t.c.content_id,
+                                   t.c.disposition).where(t.c.article_id == article_id)
+                            .order_by(t.c.filename, t.c.id)).mappings()
+        return [AttachmentMeta(file_id=i, filename=r["filename"] or "", content_type=r["content_type"] or "",
+                               size=int(r["content_size"] or 0), disposition=r["disposition"] or "",
+                               content_id=r["content_id"])
+                for i, r in enumerate(rows, start=1)]
+
 
 class FileSystemStore:
-    """``<ArticleDataDir>/<content_path>/<article id>/<file>`` plus OTRS's sidecar files."""
+    """``<ArticleDataDir>/<content_path>/<article id>/<file>`` plus OTRS's sidecar files.
+
+    Znuny's ``ArticleStorageFS`` dies at start-up when it cannot write the day's directory
+    (``<ArticleDataDir>/YYYY/MM/DD``), and then every article read and write in OTRS fails until the day is
+    over. So every directory and file otrs-ext creates gets OTRS's own modes whatever the umask (directories
+    0770 plus the setgid bit they inherit from a setgid parent, files 0660, as ``ArticleStorageFS`` asks for)
+    and, when otrs-ext runs as root, the owner and group of ``ArticleDataDir`` itself (OTRS's user and group,
+    as ``znuny.SetPermissions.pl`` leaves them). A directory that OTRS's user or group could not write is never
+    left behind: otrs-ext removes it again and refuses the write with the fix.
+    """
 
     def __init__(self, article_data_dir: Path, *, file_mode: int = 0o660, dir_mode: int = 0o770) -> None:
         self.root = article_data_dir
@@ -114,20 +138,25 @@ class FileSystemStore:
         if not files:
             return
         target = self.directory(article_id, content_path)
+        if not self.root.is_dir():
+            # Its owner is OTRS's user: otrs-ext cannot make it up, so it never creates the directory itself.
+            raise ConfigurationError(f"ArticleDataDir {self.root} does not exist: set OTRS_EXT_ARTICLE_DATA_DIR "
+                                     "(or OTRS_EXT_OTRS_HOME) to OTRS's ArticleDataDir, <OTRS home>/var/article")
         try:
-            target.mkdir(parents=True, exist_ok=True, mode=self.dir_mode)
+            otrs = _OtrsOwner.of(self.root)
+            self._make_dirs(target, otrs)
             # Names as OTRS's FilenameCleanUp(Type => 'Local') leaves them; cleaning can make two names equal.
             names = unique_names([local_filename(f.filename) for f in files])
             for name, f in zip(names, files, strict=True):
-                self._put(target / f"{name}.content_type", f.content_type.encode())
+                self._put(target / f"{name}.content_type", f.content_type.encode(), otrs)
                 if f.content_id:
-                    self._put(target / f"{name}.content_id", f.content_id.encode())
+                    self._put(target / f"{name}.content_id", f.content_id.encode(), otrs)
                 if f.content_alternative:
-                    self._put(target / f"{name}.content_alternative", f.content_alternative.encode())
+                    self._put(target / f"{name}.content_alternative", f.content_alternative.encode(), otrs)
                 # OTRS writes no disposition file for an empty disposition (the HTML body file-2).
                 if f.disposition:
-                    self._put(target / f"{name}.disposition", f.disposition.encode())
-                self._put(target / name, f.content)
+                    self._put(target / f"{name}.disposition", f.disposition.encode(), otrs)
+                self._put(target / name, f.content, otrs)
         except OSError as exc:
             # A raw OSError would reach API clients as an anonymous 500; this names the directory to fix.
             raise ConfigurationError(
@@ -135,14 +164,74 @@ class FileSystemStore:
                 f"ArticleDataDir {self.root} must be a directory otrs-ext can write to (OTRS uses 770/660)"
             ) from exc
 
-    def _put(self, path: Path, data: bytes) -> None:
+    def probe(self) -> None:
+        """Create and remove a directory and a file in ArticleDataDir the way an article write does (for
+        ``otrs-ext doctor``); ConfigurationError says why otrs-ext cannot, or why OTRS could not use the result."""
+        if not self.root.is_dir():
+            raise ConfigurationError(f"ArticleDataDir {self.root} does not exist")
+        # A dot name: Znuny never lists ArticleDataDir itself, only the day directories below it.
+        probe = self.root / f".otrs-ext-probe-{os.getpid()}"
+        try:
+            otrs = _OtrsOwner.of(self.root)
+            self._make_dirs(probe, otrs)
+            try:
+                self._put(probe / "probe", b"", otrs)
+                (probe / "probe").unlink()
+            finally:
+                shutil.rmtree(probe, ignore_errors=True)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot create and delete files in {self.root}: {exc.strerror or exc}") from exc
+
+    def _make_dirs(self, target: Path, otrs: _OtrsOwner) -> None:
+        """Create ``target`` and its missing parents below the root, each handed to OTRS before the next."""
+        chain = [target, *target.relative_to(self.root).parents]
+        levels = [self.root / p for p in reversed(chain[1:]) if str(p) != "."] + [target]
+        made: list[Path] = []
+        for level in levels:
+            try:
+                # Private until it has OTRS's owner and mode: OTRS never sees it half set up.
+                level.mkdir(mode=0o700)
+            except FileExistsError:
+                # OTRS's (or a concurrent writer's) directory stays as it is; one otrs-ext made under an
+                # umask before this fix is repaired, or OTRS could not write into the day's directory.
+                if level.stat().st_uid == os.geteuid() and not otrs.can_write(level.stat()):
+                    self._hand_over(level, otrs, directory=True)
+                continue
+            made.append(level)
+            self._hand_over(level, otrs, directory=True)
+            if not otrs.can_write(level.stat()):
+                for path in reversed(made):
+                    path.rmdir()
+                raise _NotForOtrs(level, otrs)
+
+    def _put(self, path: Path, data: bytes, otrs: _OtrsOwner) -> None:
         path.write_bytes(data)
-        os.chmod(path, self.file_mode)
+        self._hand_over(path, otrs, directory=False)
+
+    def _hand_over(self, path: Path, otrs: _OtrsOwner, *, directory: bool) -> None:
+        """OTRS's owner (as root) or group (as a member), then OTRS's mode; chown first, as it may clear setgid."""
+        info = path.stat()
+        if os.geteuid() == 0:
+            os.chown(path, otrs.uid, otrs.gid)
+        elif info.st_gid != otrs.gid and otrs.gid in os.getgroups():
+            os.chown(path, -1, otrs.gid)
+        mode = self.file_mode
+        if directory:
+            # Keep the setgid bit a setgid parent handed down, so OTRS's group stays on everything below.
+            mode = self.dir_mode | (path.parent.stat().st_mode & stat.S_ISGID)
+        os.chmod(path, mode)
 
     def discard(self, article_id: int, content_path: str) -> None:
         shutil.rmtree(self.directory(article_id, content_path), ignore_errors=True)
 
     def read(self, conn: Connection, article_id: int, content_path: str | None) -> list[tuple[AttachmentMeta, bytes]]:
+        if not content_path:
+            return []
+        directory = self.directory(article_id, content_path)
+        return [(meta, (directory / meta.filename).read_bytes())
+                for meta in self.index(conn, article_id, content_path)]
+
+    def index(self, conn: Connection, article_id: int, content_path: str | None) -> list[AttachmentMeta]:
         if not content_path:
             return []
         directory = self.directory(article_id, content_path)
@@ -152,13 +241,12 @@ class FileSystemStore:
                        and p.suffix not in _SIDECARS and p.name != "plain.txt")
         result = []
         for i, file_name in enumerate(names, start=1):
-            content = (directory / file_name).read_bytes()
             content_id = _sidecar(directory, file_name, "content_id") or None
             content_type = _sidecar(directory, file_name, "content_type")
-            result.append((AttachmentMeta(
-                file_id=i, filename=file_name, content_type=content_type, size=len(content),
-                disposition=_disposition(directory, file_name, content_type, content_id),
-                content_id=content_id), content))
+            result.append(AttachmentMeta(
+                file_id=i, filename=file_name, content_type=content_type,
+                size=(directory / file_name).stat().st_size,
+                disposition=_disposition(directory, file_name, content_type, content_id), content_id=content_id))
         return result
 
 
@@ -197,3 +285,32 @@ _SIDECARS = {".content_type", ".content_id", ".content_alternative", ".dispositi
 def _sidecar(directory: Path, file_name: str, kind: str) -> str:
     path = directory / f"{file_name}.{kind}"
     return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+@dataclass(frozen=True)
+class _OtrsOwner:
+    """Owner and group of ``ArticleDataDir``: OTRS's system user and the group it shares with the web server."""
+
+    uid: int
+    gid: int
+
+    @classmethod
+    def of(cls, root: Path) -> _OtrsOwner:
+        info = root.stat()
+        return cls(uid=info.st_uid, gid=info.st_gid)
+
+    def can_write(self, info: os.stat_result) -> bool:
+        mode = info.st_mode
+        return ((info.st_uid == self.uid and mode & stat.S_IRWXU == stat.S_IRWXU)
+                or (info.st_gid == self.gid and mode & stat.S_IRWXG == stat.S_IRWXG))
+
+
+class _NotForOtrs(OSError):
+    """otrs-ext could not give a directory it created to OTRS's user or group (removed again)."""
+
+    def __init__(self, path: Path, otrs: _OtrsOwner) -> None:
+        super().__init__(
+            13, f"OTRS's user {otrs.uid} / group {otrs.gid} could not write {path}, so it was removed again (a "
+                f"day directory OTRS cannot write stops every OTRS article access until midnight); run otrs-ext "
+                f"as root or as a member of group {otrs.gid} with the setgid bit on ArticleDataDir "
+                f"(chmod 2775, as znuny.SetPermissions.pl sets it); `otrs-ext doctor` checks this")

@@ -22,6 +22,8 @@ from ..errors import NotFound
 from . import otrs_cache
 from .clock import epoch
 from .history import HistoryWriter
+from .otrs_events import EventRecorder
+from .search_index import ArticleSearchIndex
 
 Row = dict[str, Any]
 
@@ -38,6 +40,10 @@ class Write:
     stale: list[tuple[str, str]] = field(default_factory=list)
     # undo steps for effects outside the database (FS attachment files), run when the transaction fails
     on_rollback: list[Callable[[], None]] = field(default_factory=list)
+    # the OTRS events this write raises (one per history row and more), for OTRS's event modules
+    recorder: EventRecorder | None = None
+    # OTRS's DB full-text index, written with each new article; None = no index rows
+    search_index: ArticleSearchIndex | None = None
 
     @property
     def epoch_now(self) -> int:
@@ -62,10 +68,12 @@ class Write:
 
     def history(self, ticket: Row, history_type: str, name: str, *, article_id: int | None = None,
                 user_id: int | None = None) -> None:
+        user_id = self.user_id if user_id is None else user_id
         HistoryWriter(self.schema, self.lookups).add(
-            self.conn, ticket, history_type, name, user_id=self.user_id if user_id is None else user_id,
-            now=self.now, article_id=article_id,
+            self.conn, ticket, history_type, name, user_id=user_id, now=self.now, article_id=article_id,
         )
+        if self.recorder is not None:
+            self.recorder.history(self, ticket, history_type, name, article_id=article_id, user_id=user_id)
 
     def reset_unlock_timeout(self, ticket: Row) -> Row:
         """``timeout`` = now and the ``Misc`` row OTRS writes after a lock or an agent's article."""

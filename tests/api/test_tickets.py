@@ -99,6 +99,11 @@ def test_an_agent_without_rights_gets_404_everywhere_and_intake_may_only_create(
              ("post", base + "/unlock", None), ("put", base + "/owner", {"owner": "outsider"}),
              ("put", base + "/queue", {"queue": "Misc"}), ("put", base + "/state", {"state": "open"}),
              ("put", base + "/priority", {"priority": "4 high"}), ("put", base + "/title", {"title": "x"}),
+             ("put", base + "/type", {"type": "Unclassified"}), ("put", base + "/responsible", {"responsible": "x"}),
+             ("put", base + "/customer", {"customer_id": "ACME"}),
+             ("put", base + "/pending-until", {"pending_until": None}),
+             ("put", base + "/dynamic-fields/Topic", {"value": "x"}), ("delete", base + "/dynamic-fields/Topic", None),
+             ("post", base + "/merge", {"main_ticket_id": 1}),
              ("post", base + "/articles", {"body": "hi"}), ("get", base + "/articles/1/attachments/1", None)]
     for method, path, body in calls:
         answer = getattr(api.client, method)(path, json=body, headers=api.auth(api.outsider_key))

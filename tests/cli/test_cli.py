@@ -12,8 +12,10 @@ def _env(otrs_database, redis_server, sphinx_server):
             "OTRS_EXT_SEARCH_URL": sphinx_server.url, "OTRS_EXT_LOG_JSON": "false"}
 
 
-def test_db_upgrade_then_doctor_is_green(otrs_database, redis_server, sphinx_server):
+def test_db_upgrade_then_doctor_is_green(otrs_database, redis_server, sphinx_server, tmp_path):
     env = _env(otrs_database, redis_server, sphinx_server)
+    (tmp_path / "var" / "tmp" / "CacheFileStorable").mkdir(parents=True)  # OTRS's file cache
+    env["OTRS_EXT_OTRS_HOME"] = str(tmp_path)
     runner = CliRunner()
     doctor = runner.invoke(main, ["doctor"], env=env)
     assert doctor.exit_code == 1 and "fix: otrs-ext db upgrade" in doctor.output

@@ -113,6 +113,9 @@ _LOOKUPS = {
     "queue": ("id", "name", "group_id"),
     "follow_up_possible": ("id", "name"),
     "users": ("id", "login"),
+    "link_type": ("id", "name", "valid_id"),
+    "link_state": ("id", "name", "valid_id"),
+    "link_object": ("id", "name"),
 }
 
 

@@ -30,8 +30,10 @@ def new_database(server: MariaDBServer, name: str, generation: str, *, genuine: 
 
 
 def otrs_home(path: Path) -> Path:
-    """var/tmp for the file cache, and OTRS 5's ticket counter file, which its installer creates."""
+    """var/tmp for the file cache, var/article for FS storage (both part of OTRS's tree), and OTRS 5's ticket
+    counter file, which its installer creates."""
     (path / "var" / "tmp").mkdir(parents=True)
+    (path / "var" / "article").mkdir()
     (path / "var" / "log").mkdir(parents=True)
     (path / "var" / "log" / "TicketCounter.log").write_text("")
     return path

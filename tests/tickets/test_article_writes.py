@@ -226,13 +226,14 @@ def test_time_units_are_accounted_after_the_article(core: Core) -> None:
     assert history[-1]["text"] == "Added 2 time unit(s), for a total of 3.5 time unit(s)."
 
 
-def test_move_to_moves_after_the_article(core: Core) -> None:
+def test_move_to_moves_before_the_article(core: Core) -> None:
+    """As AgentTicketMove: TicketQueueSet (and ForceUnlock), then the note (tests/oracle: test_note_and_move)."""
     ticket_id = new_ticket(core)
     core.service.lock(core.agent, ticket_id)
     core.clock.advance(1)
     article_id = core.service.add_article(core.agent, ticket_id, article(history_comment="%%Move"), move_to="Misc")
     raw, misc = core.id("queue", "Raw"), core.id("queue", "Misc")
     assert core.entries(ticket_id)[3:] == [
-        ("AddNote", "%%Move"), RESET, ("Move", f"%%Misc%%{misc}%%Raw%%{raw}"), ("Unlock", "%%unlock")]
-    assert core.history(ticket_id)[3]["article_id"] == article_id
+        ("Move", f"%%Misc%%{misc}%%Raw%%{raw}"), ("Unlock", "%%unlock"), ("AddNote", "%%Move"), RESET]
+    assert core.history(ticket_id)[5]["article_id"] == article_id
     assert core.ticket(ticket_id)["queue_id"] == misc

@@ -4,23 +4,29 @@ genuine Znuny 7.0 schema with the same frozen clock, must write the rows real Zn
 Compared column by column, apart from ids that OTRS randomises (``insert_fingerprint``, ``counter_uid``)
 and the effects of OTRS's own daemon and event modules that otrs-ext deliberately leaves to OTRS:
 
-* ``article_search_index`` rows: OTRS writes them synchronously; otrs-ext leaves
-  ``search_index_needs_rebuild = 1`` (as OTRS does too) so OTRS's ArticleSearchIndexRebuild cron builds them
-  within a minute (OTRS_INTERNALS §9).
-* ``scheduler_task`` rows (``TicketAppointmentProcessTicket``): calendar-appointment jobs for OTRS's daemon,
-  queued by the Perl event layer for every ticket change; otrs-ext does not enqueue Perl Storable tasks.
+* ``article_search_index`` rows are compared too: otrs-ext writes them as OTRS does, from the installation's
+  SysConfig (here Znuny's default search-index settings, seeded as its installer would), and leaves
+  ``search_index_needs_rebuild = 1`` as Znuny does.
+* ``scheduler_task`` rows: Znuny's event layer queued one ``Kernel::System::Calendar-
+  TicketAppointmentProcessTicket()`` task per request that changed the ticket's queue, state or articles (4);
+  otrs-ext queues the same 4 tasks (same columns, same Storable data), and beside them the calls of the event
+  modules Znuny ran inside its requests (``<Module>-Run()``: escalation index, notifications), which OTRS's
+  daemon now runs (``otrs_ext/tickets/otrs_tasks.py``).
 * ``link_object`` row ``Ticket``: registered lazily by Perl the first time a ticket is created on a fresh
   database; OTRS adds it itself when it first needs it.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from golden import GOLDEN, golden_rows
 from sqlalchemy import create_engine, select, text
+from sysconfig_rows import seed as seed_sysconfig
 from tests_paths import SHARED
 
 import schema_maps
@@ -28,6 +34,7 @@ from otrs_ext.tickets.clock import FixedClock
 from otrs_ext.tickets.inputs import Attachment, NewArticle, NewTicket
 from otrs_ext.tickets.numbers import TicketNumbers
 from otrs_ext.tickets.otrs_cache import Invalidator, NullOtrsCache
+from otrs_ext.tickets.otrs_tasks import OtrsSideEffects
 from otrs_ext.tickets.permissions import Permissions
 from otrs_ext.tickets.service import TicketService
 from otrs_ext.tickets.storage import DatabaseStore
@@ -36,7 +43,8 @@ pytestmark = pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"golden rows not fo
 
 ZNUNY70 = SHARED / "reference" / "znuny" / "znuny-7.0-preview"
 START = datetime(2025, 11, 25, 20, 0, 0)
-LEFT_TO_OTRS = {"article_search_index", "scheduler_task", "link_object"}
+LEFT_TO_OTRS = {"link_object"}
+APPOINTMENT_TASK = "Kernel::System::Calendar-TicketAppointmentProcessTicket()"
 RANDOM = {"insert_fingerprint", "counter_uid"}
 
 
@@ -55,6 +63,7 @@ def replayed(mariadb_server):
         conn.execute(text(
             "INSERT INTO group_user (user_id, group_id, permission_key, create_time, create_by, change_time, "
             "change_by) VALUES (2, 1, 'rw', NOW(), 1, NOW(), 1)"))
+        seed_sysconfig(conn)  # the search-index settings Znuny's installer puts into sysconfig_default
     schema = schema_maps.load("znuny7")
     clock = FixedClock(START)
     service = TicketService(
@@ -62,7 +71,7 @@ def replayed(mariadb_server):
         numbers=TicketNumbers(engine, schema, generator="DateChecksum", system_id="10",
                               clock=lambda: clock.current, sleep=lambda s: None),
         permissions=Permissions(schema), invalidator=Invalidator(NullOtrsCache()),
-        store=DatabaseStore(schema), clock=clock,
+        store=DatabaseStore(schema), clock=clock, side_effects=OtrsSideEffects(schema),
     )
     created = service.create_ticket(1, NewTicket(
         title="Oracle sample – Grüße", queue="Raw", lock="unlock", priority="3 normal", state="new",
@@ -144,17 +153,51 @@ def test_replay_writes_the_rows_znuny_wrote(replayed):
         # The welcome ticket of the initial data (ticket 1, article 1) is not part of the golden dump.
         problems += _compare("article_data_mime_plain", golden["article_data_mime_plain"],
                              _ours(conn, "article_data_mime_plain", "article_id > 1"))
+        problems += _compare("article_search_index", golden["article_search_index"],
+                             _ours(conn, "article_search_index", f"ticket_id = {ticket_id}"))
         for table in ("ticket_flag", "article_flag", "ticket_number_counter", "ticket_watcher",
                       "time_accounting", "mail_queue", "ticket_index", "ticket_lock_index"):
             problems += _compare(table, golden[table], _ours(conn, table, "1 = 1"))
         left = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in LEFT_TO_OTRS}
+        tasks = _ours(conn, "scheduler_task", "1 = 1")
         rebuild = conn.execute(text("SELECT search_index_needs_rebuild FROM article WHERE id = 2")).scalar()
     assert not problems, "\n".join(problems)
     # the deliberate differences, named: nothing written where Znuny's daemon and event layer write
-    assert {t: len(golden[t]) for t in LEFT_TO_OTRS} == {"article_search_index": 5, "scheduler_task": 4,
-                                                         "link_object": 1}
+    assert {t: len(golden[t]) for t in LEFT_TO_OTRS} == {"link_object": 1}
+    assert len(golden["article_search_index"]) == 5
     assert left == {t: 0 for t in LEFT_TO_OTRS}
+    # Znuny's 4 calendar tasks, row for row (the ident is random), holding what AsyncCall stores for this ticket
+    appointments = [t for t in tasks if t["name"] == APPOINTMENT_TASK]
+    problems = _compare("scheduler_task", [{k: v for k, v in r.items() if k not in ("id", "ident")}
+                                           for r in golden["scheduler_task"]], appointments)
+    assert not problems, "\n".join(problems)
+    assert {json.dumps(d, sort_keys=True) for d in _thaw([t["task_data"] for t in appointments])} == {json.dumps(
+        {"Object": "Kernel::System::Calendar", "Function": "TicketAppointmentProcessTicket",
+         "Params": {"TicketID": ticket_id}}, sort_keys=True)}
+    # and the modules Znuny ran within those requests, in its order, for OTRS's daemon to run
+    calls = [(t["name"].removeprefix("Kernel::System::Ticket::Event::"), d["Params"]["Event"])
+             for t, d in zip(tasks, _thaw([t["task_data"] for t in tasks]), strict=True)
+             if t["name"] != APPOINTMENT_TASK]
+    assert calls == [
+        ("TicketEscalationIndex-Run()", "TicketCreate"),  # create
+        ("TicketEscalationIndex-Run()", "ArticleCreate"),  # note
+        ("NotificationEvent-Run()", "NotificationAddNote"),
+        ("NotificationEvent-Run()", "NotificationOwnerUpdate"),  # owner (lock: nothing)
+        ("NotificationEvent-Run()", "NotificationMove"),  # move
+        ("TicketEscalationIndex-Run()", "TicketQueueUpdate"),
+        ("TicketEscalationIndex-Run()", "TicketPriorityUpdate"),  # priority (title: nothing)
+        ("TicketEscalationIndex-Run()", "TicketStateUpdate"),  # close (unlock: nothing)
+    ]
     assert rebuild == 1
+
+
+def _thaw(blobs: list[str]) -> list[dict]:
+    """``task_data`` as OTRS's daemon reads it: base64, then Perl's own Storable::thaw."""
+    script = ("use Storable; use MIME::Base64; use JSON::PP; local $/; "
+              "print JSON::PP->new->utf8->encode([map { Storable::thaw(decode_base64($_)) } "
+              "@{ JSON::PP->new->decode(<STDIN>) }]);")
+    out = subprocess.run(["perl", "-e", script], input=json.dumps(blobs), capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def test_history_renders_to_the_ui_sentences(replayed):

@@ -357,7 +357,7 @@ def test_dynamic_field_values_and_their_history(core: Core) -> None:
         "%%FieldName%%Topic%%Value%%sales%%OldValue%%billing",
         "%%FieldName%%Tags%%Value%%red, blue%%OldValue%%",
         "%%FieldName%%Due%%Value%%2025-12-24%%OldValue%%",
-        "%%FieldName%%Urgent%%Value%%Checked%%OldValue%%",
+        "%%FieldName%%Urgent%%Value%%1%%OldValue%%",  # a checkbox shows its number, as in Znuny
         "%%FieldName%%Tags%%Value%%%%OldValue%%red, blue",
     ]
     assert {r["type"] for r in rows} == {"TicketDynamicFieldUpdate"}
@@ -402,15 +402,17 @@ def test_merge_moves_articles_and_writes_both_tickets_history(core: Core) -> Non
     assert {r["ticket_id"] for r in core.rows("time_accounting", article_id=merged_article)} == {main_id}
     text = f"%%{merged_tn}%%{merged_id}%%{main_tn}%%{main_id}"
     merged_state = core.id("ticket_state", "merged")
-    assert [(r["type"], r["name"]) for r in core.history(merged_id)][-4:] == [
-        ("Merged", text), ("StateUpdate", "%%new%%merged%%"), NO_PENDING, ("Unlock", "%%unlock")]
+    assert [(r["type"], r["name"]) for r in core.history(merged_id)][-5:] == [
+        ("Merged", text), ("TicketLinkAdd", f"%%{main_tn}%%{main_id}%%{merged_id}"),
+        ("StateUpdate", "%%new%%merged%%"), NO_PENDING, ("Unlock", "%%unlock")]
     assert core.history(merged_id)[-1]["state_id"] == merged_state
     main_history = core.history(main_id)
     # the merged ticket's article rows (AddNote, TimeAccounting) now belong to the main ticket
     assert {r["article_id"] for r in main_history if r["article_id"]} == {merged_article, main_article}
-    assert (main_history[-1]["type"], main_history[-1]["name"]) == ("Merged", text)
-    assert len(main_history) == main_before + 3
-    assert main_history[-1]["text"] == f"Merged Ticket ({merged_tn}/{merged_id}) to ({main_tn}/{main_id})."
+    assert [(r["type"], r["name"]) for r in main_history[-2:]] == [
+        ("Merged", text), ("TicketLinkAdd", f"%%{merged_tn}%%{merged_id}%%{main_id}")]
+    assert len(main_history) == main_before + 4
+    assert main_history[-2]["text"] == f"Merged Ticket ({merged_tn}/{merged_id}) to ({main_tn}/{main_id})."
     merged = core.ticket(merged_id)
     assert (merged["ticket_state_id"], merged["ticket_lock_id"], merged["change_by"]) == (
         merged_state, core.id("ticket_lock_type", "unlock"), core.agent)
