@@ -14,7 +14,7 @@ import json
 import secrets
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
@@ -63,6 +63,7 @@ class Agent:
     login: str
     from_: str  # '"First Last" <email>' as OTRS writes an agent article's From
     key_id: int | None = None  # set when the call came with an otrs-ext API key
+    full_name: str = ""  # 'First Last': OTRS's UserFullname, the From of a GI TicketUpdate article
 
 
 class GiAuth:
@@ -84,7 +85,7 @@ class GiAuth:
         agent = self._agent(user_id=key.agent_id)
         if agent is None:
             raise AuthFail("the agent of this API key is invalid")
-        return Agent(agent.user_id, agent.login, agent.from_, key_id=key.key_id)
+        return replace(agent, key_id=key.key_id)
 
     def password(self, login: str, password: str) -> Agent:
         users = self.schema.tables.users
@@ -172,4 +173,5 @@ class GiAuth:
         name = " ".join(p for p in (row.first_name, row.last_name) if p)
         if isinstance(email, bytes):
             email = email.decode("utf-8", "replace")
-        return Agent(user_id=row.id, login=row.login, from_=f'"{name}" <{email}>' if email else name)
+        return Agent(user_id=row.id, login=row.login, from_=f'"{name}" <{email}>' if email else name,
+                     full_name=name)

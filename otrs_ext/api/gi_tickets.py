@@ -1,10 +1,9 @@
 """GenericInterface ticket operations (TicketCreate, TicketGet, TicketSearch, TicketUpdate) on the ticket core.
 
 Permissions are the core's (OTRS's model): ``create`` on the queue to create, ``ro`` to read and search, the
-setter's own key for each change. TicketUpdate applies its parts one after the other in Znuny's order (title,
-queue, lock, type, state, customer, priority, owner, responsible, pending time, dynamic fields, article), each
-in its own transaction, as Znuny does; every name is checked before the first change, so bad input changes
-nothing.
+setter's own key for each change. TicketUpdate writes its parts in Znuny's order (``tickets/gi_update``), in one
+transaction whose permissions are all checked before the first change, so bad input or a refused part
+changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from ..db.lookups import Lookups
 from ..errors import NotFound
 from ..tickets import names
 from ..tickets.gi_create import GiTicketCreate
+from ..tickets.gi_update import GiTicketUpdate
 from ..tickets.inputs import NewTicket
 from ..tickets.listing import TicketFilter
 from . import gi_views
@@ -307,6 +307,7 @@ def ticket_update(ctx: ApiContext, agent: Agent, data: Mapping[str, Any]) -> dic
     raw = data.get("Ticket") or {}
     if not isinstance(raw, dict):
         raise invalid(op, "Ticket")
+    raw = trimmed(raw)  # Znuny trims every value of Ticket, Article, DynamicField and Attachment
     _unsupported(op, raw, ("Service", "ServiceID", "SLA", "SLAID"))
     lookups = _lookups(ctx)
     # every input is resolved before the first change
@@ -318,48 +319,47 @@ def ticket_update(ctx: ApiContext, agent: Agent, data: Mapping[str, Any]) -> dic
     owner_id = _user(op, raw, lookups, "Owner", "OwnerID")
     responsible_id = _user(op, raw, lookups, "Responsible", "ResponsibleID")
     settings = ctx.runtime.settings
-    until = pending_time(op, raw.get("PendingTime"), settings.otrs_timezone)
+    until = pending_time(op, raw.get("PendingTime"), settings.otrs_timezone, diff_from_now=False)
+    if state is not None and until is None and \
+            lookups.state_types.get(lookups.names("ticket_state")[state], "").startswith("pending"):
+        # Znuny's message; it refuses only after the earlier parts are written, otrs-ext before any
+        raise GiError("MissingParameter", "Can't set a ticket on a pending state without pendig time!")
     title = text(op, raw["Title"], "Ticket->Title") if raw.get("Title") not in (None, "") else None
     customer_user = text(op, raw["CustomerUser"], "Ticket->CustomerUser") if raw.get("CustomerUser") else None
     customer_id = text(op, raw["CustomerID"], "Ticket->CustomerID") if raw.get("CustomerID") else None
-    fields = dynamic_fields(op, data.get("DynamicField"))
-    raw_articles = items(op, data.get("Article"), "Article")
-    files = attachments(op, data.get("Attachment"), settings.attachment_max_bytes)
+    if customer_user is not None and customer_id is None:
+        customer_id = _customer_id(ctx, customer_user)
+    fields = dynamic_fields(op, [trimmed(f) if isinstance(f, dict) else f
+                                 for f in items(op, data.get("DynamicField"), "DynamicField")])
+    raw_articles = [trimmed(a) for a in items(op, data.get("Article"), "Article")]
+    files = attachments(op, [trimmed(a) for a in items(op, data.get("Attachment"), "Attachment")],
+                        settings.attachment_max_bytes)
     if files and not raw_articles:
         raise missing(op, "Article")
-    notes = [article(op, a, "Article", agent=agent, customer_user=customer_user or view.customer_user or "",
-                     first=False, files=files if i == 0 else []) for i, a in enumerate(raw_articles)]
-
-    service, user = ctx.core.service, agent.user_id
-    if title is not None and title != view.title:
-        service.set_title(user, ticket_id, title)
-    if queue is not None and queue != view.queue:
-        service.move(user, ticket_id, queue)
-    if lock is not None and lock != view.lock:
-        service.lock(user, ticket_id, lock)
-    if type_name is not None and type_name != view.type:
-        service.set_type(user, ticket_id, type_name)
-    if state is not None and state != view.state:
-        pending_state = lookups.state_types.get(lookups.names("ticket_state")[state], "").startswith("pending")
-        service.set_state(user, ticket_id, state, pending_until=until if pending_state else None)
-    elif until is not None:
-        service.set_pending_time(user, ticket_id, until)
-    if customer_user is not None or customer_id is not None:
-        company = customer_id if customer_id is not None else _customer_id(ctx, customer_user or "")
-        service.set_customer(user, ticket_id, company, customer_user)
-    if priority is not None and priority != view.priority:
-        service.set_priority(user, ticket_id, priority)
-    if owner_id is not None and owner_id != view.owner_id:
-        service.set_owner(user, ticket_id, owner_id)
-    if responsible_id is not None and responsible_id != view.responsible_id:
-        service.set_responsible(user, ticket_id, responsible_id)
-    for field_name, value in fields.items():
-        service.set_dynamic_field(user, ticket_id, field_name, value)
-    article_ids = [service.add_article(user, ticket_id, note) for note in notes]
+    # From: the agent's full name alone; To: only when sent, or the customer for an Email article
+    notes = [article(op, a, "Article", agent=agent, customer_user="", first=False, files=files if i == 0 else [],
+                     from_=agent.full_name, to=_email_to(ctx, a, customer_user or view.customer_user or ""))
+             for i, a in enumerate(raw_articles)]
+    article_ids = ctx.core.service.update_ticket_gi(agent.user_id, ticket_id, GiTicketUpdate(
+        title=title, queue=queue, lock=lock, type=type_name, state=state, pending=until, customer_id=customer_id,
+        customer_user=customer_user, priority=priority, owner_id=owner_id, responsible_id=responsible_id,
+        articles=notes, dynamic_fields=fields))
     out: dict[str, Any] = {"TicketID": str(ticket_id), "TicketNumber": view.tn}
     if article_ids:
         out["ArticleID"] = str(article_ids[0])
     return out
+
+
+def _email_to(ctx: ApiContext, raw: Mapping[str, Any], customer_user: str) -> str:
+    """The To of an Email article sent without one: the customer user as OTRS writes a known one, else as
+    given; other channels have none."""
+    if (raw.get("CommunicationChannel") or "Internal") != "Email" or not customer_user:
+        return ""
+    try:
+        customer = ctx.core.directory.customer(customer_user)
+    except NotFound:
+        return customer_user
+    return f'"{customer.full_name}" <{customer.email}>'
 
 
 def _unsupported(op: str, raw: Mapping[str, Any], keys: tuple[str, ...]) -> None:

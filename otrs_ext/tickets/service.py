@@ -23,7 +23,7 @@ from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
 from ..errors import ValidationError
-from . import create, field_config, gi_create, setters
+from . import create, field_config, gi_create, gi_update, setters
 from .clock import Clock, DatabaseClock
 from .inputs import NewArticle, NewTicket, raise_problems, text_of, validate_article
 from .otrs_cache import Invalidator
@@ -108,6 +108,46 @@ class TicketService:
             row, article_ids = gi_create.write(w, tn, request, fields, self.store)
             return Created(ticket_id=row["id"], tn=tn, article_id=article_ids[0] if article_ids else None,
                            article_ids=tuple(article_ids))
+
+        return self._write(user_id, run)
+
+    def update_ticket_gi(self, user_id: int, ticket_id: int, request: gi_update.GiTicketUpdate) -> list[int]:
+        """TicketUpdate as Znuny's GenericTicketConnector writes it (``gi_update``), in one transaction: every
+        permission a change needs is checked before the first change. Returns the ids of the new articles."""
+        problems: list[tuple[str, str]] = []
+        self._check_names(problems, *((table, value, path) for table, value, path in (
+            ("queue", request.queue, "ticket.queue"), ("ticket_lock_type", request.lock, "ticket.lock"),
+            ("ticket_type", request.type, "ticket.type"), ("ticket_state", request.state, "ticket.state"),
+            ("ticket_priority", request.priority, "ticket.priority")) if value is not None))
+        if request.title is not None:
+            self._check_text(problems, "ticket", title=request.title)
+        self._check_text(problems, "ticket", customer_id=request.customer_id or "",
+                         customer_user=request.customer_user or "")
+        for i, article in enumerate(request.articles):
+            self._check_article(article, "article" if len(request.articles) == 1 else f"articles[{i}]", problems)
+        fields = self._check_fields(problems, request.dynamic_fields, "ticket.dynamic_fields")
+        raise_problems(problems)
+
+        def run(w: Write) -> list[int]:
+            row = w.ticket(ticket_id)
+            wanted = gi_update.changes(w, row, request)
+            # the setters' own permission keys (as the single-change methods above ask them), all up front
+            needed = ["note"] if wanted.articles else []
+            needed += ["rw"] if fields else []
+            needed += ["move_into"] if wanted.queue is not None else []
+            needed += ["owner"] if wanted.owner_id is not None or wanted.lock is not None else []
+            needed += ["rw"] if wanted.responsible_id is not None else []
+            needed += ["priority"] if wanted.priority is not None else []
+            needed += ["rw"] if (wanted.state, wanted.title, wanted.type) != (None, None, None) else []
+            needed += ["rw"] if wanted.customer_id is not None or wanted.customer_user is not None else []
+            for permission in dict.fromkeys(needed):
+                self.permissions.require_ticket(w.conn, user_id, row, permission)
+            if wanted.queue is not None:
+                self._require_move(w, user_id, wanted.queue)
+            if wanted.owner_id is not None:
+                queue_id = w.lookups.id("queue", wanted.queue) if wanted.queue is not None else row["queue_id"]
+                self.permissions.require_queue(w.conn, wanted.owner_id, queue_id, "owner")
+            return gi_update.write(w, row, wanted, fields, self.store)[1]
 
         return self._write(user_id, run)
 

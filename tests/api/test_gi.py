@@ -164,7 +164,7 @@ def test_ticket_update_changes_fields_adds_a_note_and_checks_every_name_first(gi
         ("Printer extinguished", "open", "4 high", "Misc")
     [note] = ticket["Article"]
     assert note["ArticleID"] == result["ArticleID"] and note["ArticleNumber"] == 2
-    assert note["IsVisibleForCustomer"] == 0 and note["From"] == '"Api agent1" <agent1@example.test>'
+    assert note["IsVisibleForCustomer"] == 0 and note["From"] == "Api agent1"  # UserFullname, as Znuny's
     assert {a["Filename"] for a in note["Attachment"]} == {"file-2", "fire.log"}  # the HTML body on request
     with gi.engine.connect() as conn:
         names = conn.execute(text(
@@ -175,6 +175,48 @@ def test_ticket_update_changes_fields_adds_a_note_and_checks_every_name_first(gi
     by_number = gi.client.post(f"/api/gi/GenericTicketConnectorREST/Ticket/{ticket_id}", headers=agent,
                                json={"TicketNumber": created["TicketNumber"], "Ticket": {"Lock": "lock"}})
     assert by_number.get_json() == {"TicketID": ticket_id, "TicketNumber": created["TicketNumber"]}
+
+
+def test_ticket_update_refused_part_writes_nothing(gi) -> None:
+    """Every permission is checked before the first change: a title change with a move into a queue the agent
+    may not move into leaves the ticket, its history and its articles as they were (issue 10)."""
+    agent = {"Authorization": f"Bearer {gi.agent_key}"}
+    ticket_id = gi.client.post(f"{WS}/Ticket", json=_create_body(), headers=agent).get_json()["TicketID"]
+    with gi.engine.begin() as conn:
+        # Junk moves to the admin group, where agent1 has no rights
+        conn.execute(text("UPDATE queue SET group_id = (SELECT id FROM permission_groups WHERE name = 'admin') "
+                          "WHERE name = 'Junk'"))
+
+    def state() -> tuple:
+        with gi.engine.connect() as conn:
+            return (conn.execute(text("SELECT title, queue_id, change_time FROM ticket WHERE id = :t"),
+                                 {"t": int(ticket_id)}).one(),
+                    conn.execute(text("SELECT COUNT(*) FROM ticket_history WHERE ticket_id = :t"),
+                                 {"t": int(ticket_id)}).scalar(),
+                    conn.execute(text("SELECT COUNT(*) FROM article WHERE ticket_id = :t"),
+                                 {"t": int(ticket_id)}).scalar())
+
+    before = state()
+    refused = gi.client.patch(f"{WS}/Ticket/{ticket_id}", headers=agent, json={
+        "Ticket": {"Title": "Moved away", "Queue": "Junk", "Priority": "4 high"},
+        "Article": {"Subject": "Away", "Body": "Moving it.", "ContentType": "text/plain; charset=utf8"}})
+    assert _error(refused) == "TicketUpdate.AccessDenied"
+    assert state() == before
+    # the same request without the move is allowed, and writes in Znuny's order
+    allowed = gi.client.patch(f"{WS}/Ticket/{ticket_id}", headers=agent, json={
+        "Ticket": {"Title": "Moved away", "Priority": "4 high"},
+        "Article": {"Subject": "Away", "Body": "Moving it.", "ContentType": "text/plain; charset=utf8"}})
+    assert "ArticleID" in allowed.get_json(), allowed.data
+    with gi.engine.connect() as conn:
+        names = conn.execute(text(
+            "SELECT t.name FROM ticket_history h JOIN ticket_history_type t ON t.id = h.history_type_id "
+            "WHERE h.ticket_id = :t ORDER BY h.id"), {"t": int(ticket_id)}).scalars().all()
+        a_from = conn.execute(text("SELECT m.a_from FROM article_data_mime m JOIN article a ON a.id = m.article_id "
+                                   "WHERE a.ticket_id = :t ORDER BY a.id DESC LIMIT 1"),
+                              {"t": int(ticket_id)}).scalar()
+    changes = [n for n in names if n in ("TitleUpdate", "PriorityUpdate", "AddNote")]
+    assert changes == ["TitleUpdate", "PriorityUpdate", "AddNote"]
+    assert a_from == "Api agent1"  # Znuny's UserFullname alone, without the address
 
 
 def test_sessions_end_on_delete_and_password_guessing_is_throttled(gi) -> None:

@@ -58,7 +58,8 @@ ISSUES: dict[str, Pending] = {
     "gi_update": Pending(6, "GI TicketUpdate (found here, not in the issue's list): a_from is the agent's full name "
                             "alone, the pending time is set before the state, attachments come after ArticleCreate "
                             "(no MIMEBase_AttachmentName search index row)",
-                         (r"ticket_history\[", r"article_data_mime\[\d+\]\.a_from", r"article_search_index\[")),
+                         (r"ticket_history\[", r"article_data_mime\[\d+\]\.a_from", r"article_search_index\["),
+                         fixed=True),
 }
 
 
