@@ -34,15 +34,14 @@ from sqlalchemy import Connection, select
 
 from schema_maps import OtrsSchema
 
+from ..db.perl_yaml import load_perl_yaml
+
 log = logging.getLogger(__name__)
 VALID_ID = 1
 SELECTS = ("Dropdown", "Multiselect")
 TEXTS = ("Text", "TextArea")
 _DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\Z")
 _DATETIME = re.compile(r"\A\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?\Z")
-# OTRS dumps the config with Perl's YAML::XS, which leaves strings such as yes/no/1 unquoted: read every
-# scalar as the string Perl sees, never as YAML 1.1's booleans and numbers.
-_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 @dataclass(frozen=True)
@@ -55,11 +54,8 @@ class Field:
 
 def parse_config(raw: bytes | str | None) -> dict[str, Any]:
     """The field's ``config`` column as a dict of strings, lists and dicts; {} when empty or unreadable."""
-    if raw is None:
-        return {}
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
-        loaded = yaml.load(text, Loader=_LOADER)  # the base loader builds only str, list and dict
+        loaded = load_perl_yaml(raw)
     except yaml.YAMLError as error:
         log.warning("unreadable dynamic field config: %s", error, extra={"event": "dynamic_field_config"})
         return {}

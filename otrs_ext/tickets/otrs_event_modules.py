@@ -29,13 +29,12 @@ from sqlalchemy import Connection, select
 
 from schema_maps import OtrsSchema
 
+from ..db.perl_yaml import load_perl_yaml
 from ..db.sysconfig import CachedSettings, SysConfig
 
 log = logging.getLogger(__name__)
 SETTING = "Ticket::EventModulePost###"
 ALL = "*"
-# Perl's YAML::XS leaves '1', 'yes' and the like unquoted: read every scalar as the string Perl sees.
-_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 # Modules whose work otrs-ext does itself within the write (never queued, whatever the setting says).
 REPRODUCED = {
@@ -218,10 +217,7 @@ class InstallationReader:
 
 
 def _yaml(raw: bytes | str | None) -> Any:
-    if raw is None:
-        return None
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
-        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - BaseLoader builds only str/list/dict
+        return load_perl_yaml(raw)
     except yaml.YAMLError:
         return None
