@@ -8,6 +8,7 @@ of them in one answer.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -91,9 +92,25 @@ def text_of(value: str | bytes, path: str, problems: list[tuple[str, str]]) -> s
     return value
 
 
+# fields that are one line for OTRS (a file name ends up in a Content-Disposition header): no line breaks or
+# tabs either. Address and subject fields keep theirs: mail folds long headers, and OTRS stores them so.
+SINGLE_LINE = frozenset({"title", "filename", "content_type", "customer_id", "customer_user"})
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_SINGLE_LINE = re.compile("[\x00-\x1f\x7f]")
+
+
+def control_character(value: str, *, single_line: bool = False) -> int | None:
+    """Position of the first control character ``value`` must not hold, or None."""
+    found = (_CONTROL_SINGLE_LINE if single_line else _CONTROL).search(value)
+    return found.start() if found else None
+
+
 def validate_article(article: NewArticle, *, path: str, max_attachment_bytes: int,
                      problems: list[tuple[str, str]]) -> None:
-    text_of(article.body, f"{path}.body", problems)
+    known = len(problems)
+    body = text_of(article.body, f"{path}.body", problems)
+    if len(problems) == known and not body.strip() and not article.attachments:
+        problems.append((f"{path}.body", "must not be empty or only white space"))
     if article.channel not in CHANNELS:
         problems.append((f"{path}.channel", f"must be one of {', '.join(CHANNELS)}"))
     if article.sender_type not in SENDER_TYPES:

@@ -25,7 +25,7 @@ from ..db.lookups import Lookups
 from ..errors import ValidationError
 from . import create, field_config, gi_create, gi_update, setters
 from .clock import Clock, DatabaseClock
-from .inputs import NewArticle, NewTicket, raise_problems, text_of, validate_article
+from .inputs import SINGLE_LINE, NewArticle, NewTicket, control_character, raise_problems, text_of, validate_article
 from .otrs_cache import Invalidator
 from .otrs_tasks import OtrsSideEffects
 from .permissions import Permissions
@@ -378,7 +378,8 @@ class TicketService:
         self._check_text(problems, path, body=body, subject=article.subject, from_=article.from_, to=article.to,
                          cc=article.cc)
         for i, attachment in enumerate(article.attachments):
-            self._check_text(problems, f"{path}.attachments[{i}]", filename=attachment.filename)
+            self._check_text(problems, f"{path}.attachments[{i}]", filename=attachment.filename,
+                             content_type=attachment.content_type or "")
 
     def _check_fields(self, problems: list[tuple[str, str]], values: dict[str, Any], path: str) -> dict[str, Any]:
         """Each dynamic field value checked against its field (``field_config``), as it is to be written."""
@@ -402,7 +403,15 @@ class TicketService:
                 self._check_text(problems, "", **{f"{path}[{i}]" if value is not item else path: item})
 
     def _check_text(self, problems: list[tuple[str, str]], path: str, **values: str) -> None:
-        """On 3-byte ``utf8`` tables a character above U+FFFF cannot be stored: refuse it with its place."""
+        """Control characters are refused (NUL and the C0 range but tab, line feed and carriage return: they
+        would fake highlights, break headers and downloads); on 3-byte ``utf8`` tables a character above
+        U+FFFF cannot be stored. Each problem names its place."""
+        for key, value in values.items():
+            found = control_character(value, single_line=key in SINGLE_LINE)
+            if found is not None:
+                where = f"{path}.{key.rstrip('_')}" if path else key.rstrip("_")
+                problems.append((where, f"contains the control character U+{ord(value[found]):04X} at position "
+                                        f"{found}"))
         if not self._narrow():
             return
         for key, value in values.items():

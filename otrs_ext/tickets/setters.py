@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from ..errors import ValidationError
 from . import dynamic_fields, links, otrs_cache
 from .clock import epoch
 from .history import name
@@ -77,10 +78,25 @@ def set_state(w: Write, ticket: Row, state: str, *, pending_until: datetime | No
 
 def set_pending_time(w: Write, ticket: Row, until: datetime | None) -> Row:
     """``until_time`` as epoch, 0 to reset; OTRS writes this one without a no-op check."""
-    value = 0 if until is None else epoch(until, w.timezone)
+    value = 0 if until is None else _pending_epoch(until, w.timezone)
     ticket = w.update_ticket(ticket, until_time=value)
     w.history(ticket, "SetPendingTime", name("00-00-00 00:00" if until is None else until.strftime("%Y-%m-%d %H:%M")))
     return ticket
+
+
+# ticket.until_time is a signed 32-bit INTEGER in every OTRS schema, and 0 means "no pending time"
+UNTIL_TIME_MAX = 2**31 - 1
+
+
+def _pending_epoch(until: datetime, timezone: str) -> int:
+    try:
+        value = epoch(until, timezone)
+    except (OverflowError, ValueError):
+        value = -1
+    if not 0 < value <= UNTIL_TIME_MAX:
+        raise ValidationError([("pending_until", f"{until:%Y-%m-%d %H:%M} is outside what OTRS can store as a "
+                                                 "pending time (after 1970-01-01, before 2038-01-19 03:14 UTC)")])
+    return value
 
 
 def set_priority(w: Write, ticket: Row, priority: str) -> Row:

@@ -318,3 +318,48 @@ def test_pending_time_for_a_state_that_is_not_pending_is_refused(ticket_core) ->
                                pending_until=datetime(2030, 1, 1, 10, 0))
     assert refused.value.problems[0][0] == "pending_until" and "'closed'" in refused.value.problems[0][1]
     assert core.reader.get(ticket_id=created.ticket_id).state == "new"
+
+
+# --- characters and bodies a hostile or careless client sends (issue 10) ---------------------------------------
+@pytest.mark.parametrize(("ticket", "article", "path"), [
+    ({"title": "fake \x02highlight\x03"}, {}, "ticket.title"),
+    ({"title": "line\nbreak"}, {}, "ticket.title"),
+    ({}, {"body": "NUL \x00 inside"}, "article.body"),
+    ({}, {"body": "escape \x1b[31m"}, "article.body"),
+    ({}, {"body": " \n\t  "}, "article.body"),
+    ({}, {"subject": "bell \x07"}, "article.subject"),
+])
+def test_control_characters_and_blank_bodies_are_refused(ticket_core, unchanged, ticket, article, path) -> None:
+    core = ticket_core()
+    unchanged(core)
+    with pytest.raises(ValidationError) as error:
+        core.service.create_ticket(core.agent, NewTicket(**{"title": "ok", "queue": "Raw", **ticket}),
+                                   NewArticle(**{"body": "fine\r\n\tindented", "subject": "s", **article}))
+    assert paths(error) == [path]
+
+
+@pytest.mark.parametrize(("filename", "content_type"), [
+    ("report.pdf\r\nX-Evil: 1", "application/pdf"), ("report.pdf", "application/pdf\r\nX-Evil: 1"),
+    ("tab\there.txt", "text/plain"),
+])
+def test_line_breaks_in_attachment_names_and_types_are_refused(ticket_core, unchanged, filename,
+                                                               content_type) -> None:
+    core = ticket_core()
+    unchanged(core)
+    with pytest.raises(ValidationError) as error:
+        core.service.create_ticket(core.agent, NewTicket(title="ok", queue="Raw"), NewArticle(
+            body="see attachment", subject="s",
+            attachments=(Attachment(filename=filename, content=b"%PDF-1.4", content_type=content_type),)))
+    field = "filename" if "\r" in filename or "\t" in filename else "content_type"
+    assert paths(error) == [f"article.attachments[0].{field}"]
+
+
+@pytest.mark.parametrize("until", [datetime(9999, 12, 31, 23, 59), datetime(1, 1, 1), datetime(2038, 2, 1)])
+def test_a_pending_time_otrs_cannot_store_is_a_field_error(ticket_core, unchanged, until) -> None:
+    core = ticket_core()
+    created = core.service.create_ticket(core.agent, NewTicket(title="pending", queue="Raw"),
+                                         NewArticle(body="b", subject="s"))
+    unchanged(core)
+    with pytest.raises(ValidationError) as error:
+        core.service.set_state(core.agent, created.ticket_id, "pending reminder", pending_until=until)
+    assert paths(error) == ["pending_until"] and "2038-01-19" in error.value.problems[0][1]
