@@ -52,7 +52,10 @@ class CustomerTokens:
         return CustomerToken(f"{PREFIX}{payload}.{self._sign(payload)}", login, expires)
 
     def verify(self, token: str, *, now: float | None = None) -> str:
-        """The customer login the token names; Unauthorized when forged, malformed or expired."""
+        """The customer login the token names; Unauthorized when forged, malformed or expired, and on an
+        instance without a secret key (it issued no token, so none can be valid)."""
+        if not self.secret:
+            raise Unauthorized("customer tokens are not enabled on this instance")
         try:
             payload, signature = token[len(PREFIX):].split(".", 1)
             valid = hmac.compare_digest(signature, self._sign(payload))

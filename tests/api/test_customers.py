@@ -73,3 +73,13 @@ def test_tokens_are_signed_expire_and_are_issued_only_to_intake_keys(api, portal
                            headers=api.auth(api.agent_key)).status_code == 403
     assert api.client.post("/api/v1/customer-tokens", json={"customer_user": "nobody@x"},
                            headers=api.auth(api.intake_key)).status_code == 404
+
+
+def test_a_customer_token_on_an_instance_without_a_secret_key_is_a_401(api) -> None:
+    token = CustomerTokens("some-other-instance-secret").issue("jane@acme.test").token
+    api.app.extensions["otrs_ext"].customer_tokens = CustomerTokens("")  # as built without OTRS_EXT_SECRET_KEY
+    answer = api.client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401 and answer.mimetype == "application/problem+json"
+    assert answer.get_json()["detail"] == "customer tokens are not enabled on this instance"
+    with pytest.raises(Unauthorized):
+        CustomerTokens("").verify(token)
