@@ -127,6 +127,10 @@ class Settings:
         "", "secret for signed tokens and links (customer tokens, rating links); a long random string", secret=True
     )
     customer_token_seconds: int = _setting(3600, "lifetime of a customer token of the portal, in seconds", int)
+    trusted_proxies: int = _setting(
+        0, "reverse proxies in front of the API and screens whose X-Forwarded-For/-Proto/-Host are believed "
+           "(TLS ended there: cookies get Secure, answers HSTS); 0 = none", int
+    )
     tail_identity: str = _setting(
         "default", "name of this tailer: its checkpoint and lock (one running tailer per identity)"
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g, request
 from redis.exceptions import RedisError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..runtime import Runtime
 from ..tickets.compose import TicketCore, build_ticket_core
@@ -59,6 +60,11 @@ def create_app(runtime: Runtime) -> Flask:
     app = Flask("otrs_ext.api")
     app.config["MAX_CONTENT_LENGTH"] = settings.api_max_request_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        # TLS ends at the proxy: believe only as many X-Forwarded-* hops as there are proxies, so
+        # request.is_secure (Secure cookies, HSTS) and the client address are the proxy's word, not the client's
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     core = build_ticket_core(runtime, number_pool=settings.ticket_number_pool)
     app.extensions["otrs_ext"] = ApiContext(
         runtime=runtime, core=core, keys=ApiKeys(runtime.engine, settings.own_schema),
@@ -134,6 +140,8 @@ def _begin() -> Response | None:
 
 def _finish(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    if request.is_secure:  # browsers then refuse a plain-HTTP downgrade for a year
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if "rate_remaining" in g:
         response.headers["X-RateLimit-Remaining"] = str(g.rate_remaining)
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000

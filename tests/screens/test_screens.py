@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from otrs_ext.api.app import create_app
 from otrs_ext.api.gi_auth import FAILURE_LIMIT
 
 
@@ -90,3 +91,26 @@ def test_failed_logins_are_limited_and_logout_needs_csrf(screens) -> None:
     assert client.get("/agent/search").status_code == 200  # still logged in
     assert client.post("/agent/logout", data={"csrf_token": _csrf(html)}).location == "/agent/login"
     assert client.get("/agent/search").status_code == 302
+
+
+def test_behind_a_trusted_tls_proxy_cookies_are_secure_and_hsts_is_sent(screens) -> None:
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Host": "desk.example"}
+    # without a trusted proxy the forwarded headers are anyone's word: ignored
+    plain = screens.app.test_client()
+    token = _csrf(plain.get("/agent/login", headers=forwarded).get_data(as_text=True))
+    answer = plain.post("/agent/login", headers=forwarded,
+                        data={"login": screens.login, "password": screens.password, "csrf_token": token})
+    assert all("Secure" not in c for c in answer.headers.getlist("Set-Cookie"))
+    assert "Strict-Transport-Security" not in answer.headers
+
+    settings = screens.runtime.settings.with_changes(trusted_proxies=1)
+    app = create_app(screens.runtime.__class__(**{**screens.runtime.__dict__, "settings": settings}))
+    client = app.test_client()
+    token = _csrf(client.get("/agent/login", headers=forwarded).get_data(as_text=True))
+    answer = client.post("/agent/login", headers=forwarded,
+                         data={"login": screens.login, "password": screens.password, "csrf_token": token})
+    assert answer.status_code == 302
+    session = next(c for c in answer.headers.getlist("Set-Cookie") if c.startswith("otrs_ext_agent="))
+    assert "Secure" in session and "HttpOnly" in session
+    assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
+    app.extensions["otrs_ext"].core.close()
