@@ -32,9 +32,9 @@ ARTICLES: list[dict[str, Any]] = [
      "body": "supercalifragilisticexpialidocious1234567 abcdefghijklmnopqrstuvwxyz1234 "
              "abcdefghijklmnopqrstuvwxyz12345 ... --- *** a.b.c. :colon: 'quoted' 12 123 1.5 e-mail "
              "foo@bar.com http://x.y/z?q=1&r=2 ©®™ ²³½ ²x³ x\u203fy\u203f ⓐⓑⓒ e\u0301e\u0301e\u0301 "
-             "\u0301\u0301\u0301 a\u200db\u200dc x\x1cy\x1cz"},
+             "\u0301\u0301\u0301 a\u200db\u200dc x\u2029y\u2029z"},  # C0 controls are refused as input
     {"from_": "  Spaced   <sp@x.y>  ", "to": "A\tB <ab@c.d>", "cc": "\tc@d.e\t", "bcc": "hidden@bcc.test",
-     "subject": "  lead\ttab  ", "body": "  "},
+     "subject": "  lead\ttab  ", "body": " . "},  # no word left: the row is written empty
     {"from_": "dup@x.y", "to": "q@w.e", "subject": "dup dup DUP Dup", "body": LONG_BODY},
     {"from_": "Mixed <mixed@example.com>", "to": "support@acme.test",
      "subject": "Заказ №4711 / order #4711 — срочно!",
