@@ -13,8 +13,10 @@ call the baseline made), without and with a 100 KB attachment:
 * time from sending the request until the ticket row, its article and the attachment are readable in the OTRS
   tables from another connection (polled every 2 ms).
 
-Every create draws a ticket number with OTRS's 50 ms settle pause (kept for interop, see tickets/numbers.py), so
-one client cannot exceed ~20 tickets/s whatever the server does. Prints the results beside the baseline.
+Ticket numbers keep OTRS's 50 ms settle pause (kept for interop, see tickets/numbers.py); the API draws them ahead
+in batches, one pause per batch (OTRS_EXT_TICKET_NUMBER_POOL, tickets/number_pool.py). MariaDB runs as the test
+harness starts it (``innodb_flush_log_at_trx_commit=2``, binlog without sync: no fsync per commit), the client
+shares the machine. Prints the results beside the baseline.
 """
 
 from __future__ import annotations

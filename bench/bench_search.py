@@ -2,9 +2,12 @@
 
     .venv/bin/python bench/bench_search.py --articles 50000          # quick check (~1 min)
     .venv/bin/python bench/bench_search.py                           # 1,000,000 articles (~10 min)
+    .venv/bin/python bench/bench_search.py --corpus frequent         # the frequent-word corpus (~25 min)
 
-Starts a private mariadbd (ROW binlog) and searchd in a temp dir, seeds a Znuny 7.1 helpdesk with ``run_seed``
-(``--articles`` / 5 tickets, 5 articles each on average), adds an agent with ``rw`` on every group, then:
+Starts a private mariadbd (ROW binlog), searchd and redis-server in a temp dir, seeds a Znuny 7.1 helpdesk with
+``run_seed`` (``--articles`` / 5 tickets, 5 articles each on average; ``--corpus frequent``: the same tickets
+with ``bench/frequent_corpus.py``'s text, words in 57-99 % of all articles and mail dense in domains and
+e-mails, and its own query set), adds an agent with ``rw`` on every group, then:
 
 1. reindex throughput: ``otrs_ext.search.reindex.reindex`` into the empty index (articles/s);
 2. commit-to-searchable latency: the binlog tailer runs with the ``search`` handler while ``--probes`` articles
@@ -12,9 +15,15 @@ Starts a private mariadbd (ROW binlog) and searchd in a temp dir, seeds a Znuny 
    with a unique word; the time from the commit until ``SearchService`` finds it (p50/p99);
 3. FULLTEXT(a_subject, a_body) is added to ``article_data_mime`` of this private database (timed);
 4. one query set (single words frequent and rare, Russian morphology, AND/OR/NOT, phrases, prefixes, domains,
-   e-mails, a queue filter, sorted by recency) through (a) ``SearchService.search`` as that agent
-   (group=article, 20 hits, facets on: the API's article-level request, Sphinx and MariaDB reads included;
-   the same grouped by ticket, as the agent screen asks, is timed too and reported as "otrs-ext tickets"),
+   e-mails, a queue filter, sorted by recency) through (a) ``SearchService.search`` as that agent, the whole
+   request with Sphinx and MariaDB reads, snippets included: "otrs-ext" = the page of 20 article hits without
+   facets (the API's ``facets=false``), "otrs-ext tickets" = the same grouped by ticket (the agent screen's
+   request, with the exact ticket total), "counts" = ``SearchService.counts``
+   grouped by ticket (the exact ticket total and both facets: what the screen fetches after the page),
+   "ext+facets" / "tkt+facets" = the article / ticket page with facets in the same request (the API default;
+   what "otrs-ext" / "otrs-ext tickets" measured before), all of these with the cache switched off, i.e. every
+   repetition answered afresh as on a changed index; "cached" / "cached tickets" = "ext+facets" / "otrs-ext
+   tickets" with the cache on, repeated on an unchanged index (``otrs_ext.search.cache``),
    (b) ``COUNT(*)`` with ``a_subject LIKE '%..%' OR a_body LIKE '%..%'`` (what OTRS's article search does),
    (c) ``COUNT(*)`` with ``MATCH(a_subject, a_body) AGAINST (... IN BOOLEAN MODE)``.
    Counts side by side: otrs-ext's total (all indexed fields), otrs-ext limited to subject+body (the same
@@ -42,7 +51,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+import frequent_corpus  # noqa: E402
 import pluggy  # noqa: E402
+import redis  # noqa: E402
 from sqlalchemy import Engine, create_engine, select, text  # noqa: E402
 
 from otrs_ext.db import migrate  # noqa: E402
@@ -53,7 +64,9 @@ from otrs_ext.events.dispatch import Dispatcher, Services  # noqa: E402
 from otrs_ext.events.handlers import search_index  # noqa: E402
 from otrs_ext.events.tailer import TailConfig, Tailer, server_position  # noqa: E402
 from otrs_ext.localservices import MariaDBServer, SphinxServer  # noqa: E402
+from otrs_ext.localservices.redis import RedisServer  # noqa: E402
 from otrs_ext.search import indexdef  # noqa: E402
+from otrs_ext.search.cache import RedisSearchCache  # noqa: E402
 from otrs_ext.search.client import SphinxQL  # noqa: E402
 from otrs_ext.search.query import parse, with_runs  # noqa: E402
 from otrs_ext.search.reindex import reindex  # noqa: E402
@@ -125,11 +138,43 @@ CASES: tuple[Case, ...] = (
 )
 
 
+_RARE_DOMAIN = frequent_corpus.domain_of(20_011)
+#: the frequent-word corpus (bench/frequent_corpus.py): most queries match 40-99 % of all articles
+FREQUENT_CASES: tuple[Case, ...] = (
+    Case("word, 99 % (en)", "please", (_any("please"),), "please"),
+    Case("word, 88 % (ru)", "спасибо", (_any("спасибо"),), "спасибо"),
+    Case("word, 80 % (ru)", "здравствуйте", (_any("здравствуйте"),), "здравствуйте"),
+    Case("word, 64 % (ru)", "сайт", (_any("сайт"),), "сайт*"),
+    Case("word, 57 % (en)", "hello", (_any("hello"),), "hello"),
+    Case("word, 18 % (ru)", "вебхук", (_any("вебхук"),), "вебхук"),
+    Case("word, 3 % (en)", "ingrid", (_any("ingrid"),), "ingrid"),
+    Case("AND, frequent", "спасибо please", (_any("спасибо"), _any("please")), "+спасибо +please"),
+    Case("OR, frequent", "hello OR здравствуйте", (_any("hello", "здравствуйте"),), "hello здравствуйте"),
+    Case("NOT", "сайт -hello", (_any("сайт"), _not("hello")), "+сайт* -hello"),
+    Case("phrase, 99 % (en)", '"ticket number"', (_any("ticket number"),), '"ticket number"'),
+    Case("phrase (ru)", '"спасибо за обращение"', (_any("спасибо за обращение"),), '"спасибо за обращение"'),
+    Case("prefix (ru)", "блокир*", (_any("блокир"),), "блокир*"),
+    Case("domain, frequent", frequent_corpus.HELPDESK_DOMAIN, (_any(frequent_corpus.HELPDESK_DOMAIN),),
+         f'"{frequent_corpus.HELPDESK_DOMAIN}"', boundary=True),
+    Case("domain, customer", "orbita.ru", (_any("orbita.ru"),), '"orbita.ru"', boundary=True),
+    Case("domain, rare", _RARE_DOMAIN, (_any(_RARE_DOMAIN),), f'"{_RARE_DOMAIN}"', boundary=True),
+    Case("e-mail, frequent", frequent_corpus.HELPDESK_MAILBOX, (_any(frequent_corpus.HELPDESK_MAILBOX),),
+         f'"{frequent_corpus.HELPDESK_MAILBOX}"', boundary=True),
+    Case("e-mail", "zakaz@orbita.ru", (_any("zakaz@orbita.ru"),), '"zakaz@orbita.ru"', boundary=True),
+    Case("queue filter", "здравствуйте", (_any("здравствуйте"),), "здравствуйте", queue="Support::Hosting"),
+    Case("recent first", "спасибо", (_any("спасибо"),), "спасибо", sort="recent"),
+    Case("recent, tickets", "please", (_any("please"),), "please", sort="recent"),
+)
+CORPORA = {"seed": CASES, "frequent": FREQUENT_CASES}
+#: what each timed request is (see the module docstring), in report order
+REQUESTS = ("otrs-ext", "otrs-ext tickets", "counts", "ext+facets", "tkt+facets", "cached", "cached tickets",
+            "SphinxQL", "LIKE", "FULLTEXT")
+
+
 @dataclass
 class Row:
     case: Case
-    times: dict[str, list[float]] = field(default_factory=lambda: {"otrs-ext": [], "otrs-ext tickets": [],
-                                                                   "SphinxQL": [], "LIKE": [], "FULLTEXT": []})
+    times: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in REQUESTS})
     counts: dict[str, int | None] = field(default_factory=dict)
 
 
@@ -211,28 +256,41 @@ def sphinx_subject_body_count(client: SphinxQL, case: Case, queue_id: int | None
     return int(meta["total_found"])
 
 
-def run_queries(engine: Engine, client: SphinxQL, service: SearchService, agent: int,
-                args: argparse.Namespace) -> list[Row]:
+def run_queries(engine: Engine, client: SphinxQL, service: SearchService, cached: SearchService, agent: int,
+                cases: tuple[Case, ...], args: argparse.Namespace) -> list[Row]:
+    """``service`` counts every time (no cache), ``cached`` keeps counts until the index changes."""
     with engine.connect() as conn:
         queues = dict(conn.execute(text("SELECT name, id FROM queue")).all())
     rows = []
-    for case in CASES:
+    for case in cases:
         row = Row(case)
         queue_id = queues[case.queue] if case.queue else None
         flt = SearchFilter(queues=(case.queue,)) if case.queue else SearchFilter()
-
-        def search(case: Case = case, flt: SearchFilter = flt, group: str = "article"):  # noqa: ANN202
-            return service.search(case.q, flt, user_id=agent, group=group, sort=case.sort, limit=20)
-
-        search()  # warm-up
-        for _ in range(args.sphinx_reps):
-            ms, result = timed(search)
-            row.times["otrs-ext"].append(ms)
-        row.counts["otrs-ext"] = result.total  # type: ignore[attr-defined]
-        for _ in range(args.sphinx_reps):
-            ms, tickets = timed(lambda search=search: search(group="ticket"))
-            row.times["otrs-ext tickets"].append(ms)
-        row.counts["tickets"] = tickets.total  # type: ignore[attr-defined]
+        requests = {
+            "otrs-ext": lambda case=case, flt=flt: service.search(case.q, flt, user_id=agent, group="article",
+                                                                  sort=case.sort, facets=False),
+            "otrs-ext tickets": lambda case=case, flt=flt: service.search(case.q, flt, user_id=agent, sort=case.sort,
+                                                                          facets=False),
+            "counts": lambda case=case, flt=flt: service.counts(case.q, flt, user_id=agent),
+            "ext+facets": lambda case=case, flt=flt: service.search(case.q, flt, user_id=agent, group="article",
+                                                                    sort=case.sort),
+            "tkt+facets": lambda case=case, flt=flt: service.search(case.q, flt, user_id=agent, sort=case.sort),
+            "cached": lambda case=case, flt=flt: cached.search(case.q, flt, user_id=agent, group="article",
+                                                               sort=case.sort),
+            "cached tickets": lambda case=case, flt=flt: cached.search(case.q, flt, user_id=agent, sort=case.sort,
+                                                                       facets=False),
+        }
+        results = {}
+        for name, request in requests.items():
+            request()  # warm-up (and for "cached": the count that is kept)
+            for _ in range(args.sphinx_reps):
+                ms, results[name] = timed(request)
+                row.times[name].append(ms)
+        row.counts["otrs-ext"] = results["otrs-ext"].total
+        row.counts["tickets"] = results["counts"].total
+        if results["otrs-ext tickets"].total != results["counts"].total:
+            print(f"  MISMATCH: the ticket page says {results['otrs-ext tickets'].total:,} tickets, counts "
+                  f"{results['counts'].total:,}", flush=True)
         with engine.connect() as conn:  # the statement the service generates, alone (no facets, no page reads)
             scope = service._allowed(conn, agent, None)
             where = service._filters(flt, Lookups.load(conn, service.schema))
@@ -322,38 +380,46 @@ def fmt_ms(value: float) -> str:
 
 def report(rows: list[Row], args: argparse.Namespace) -> None:
     print()
-    head = (f"{'kind':<20} {'query':<30} {'ext ms':>8} {'tkt ms':>7} {'SQL ms':>7} {'LIKE ms':>9} {'FT ms':>8} | "
-            f"{'ext total':>9} {'ext s+b':>9} {'LIKE':>9} {'LIKE bnd':>9} {'FT':>9}")
+    head = (f"{'kind':<20} {'query':<30} {'ext ms':>7} {'tkt ms':>7} {'cnt ms':>7} {'ext+f':>7} {'tkt+f':>7} "
+            f"{'cached':>7} {'c tkt':>7} {'SQL ms':>7} {'LIKE ms':>8} {'FT ms':>8} | {'ext total':>9} {'tickets':>9} "
+            f"{'ext s+b':>9} {'LIKE':>9} {'LIKE bnd':>9} {'FT':>9}")
     print(head)
     print("-" * len(head))
     for row in rows:
         c = row.counts
-        cells = [fmt_ms(statistics.median(row.times[e]))
-                 for e in ("otrs-ext", "otrs-ext tickets", "SphinxQL", "LIKE", "FULLTEXT")]
+        cells = [fmt_ms(statistics.median(row.times[name])) for name in REQUESTS]
         bnd = f"{c['LIKE boundary']:,}" if c["LIKE boundary"] is not None else "-"
         flag = ""
         if c["LIKE boundary"] is not None:
             flag = "  ok" if c["LIKE boundary"] == c["otrs-ext s+b"] else "  MISMATCH"
-        print(f"{row.case.kind:<20} {row.case.q[:30]:<30} {cells[0]:>8} {cells[1]:>7} {cells[2]:>7} {cells[3]:>9} "
-              f"{cells[4]:>8} | "
-              f"{c['otrs-ext']:>9,} {c['otrs-ext s+b']:>9,} {c['LIKE']:>9,} {bnd:>9} {c['FULLTEXT']:>9,}{flag}")
-    print("(per-query medians; ext ms = SearchService.search of articles, tkt ms = the same grouped by ticket, "
-          "SQL ms = the article search's main SphinxQL SELECT + SHOW META alone; "
-          "ext total = all indexed fields incl. From/To/Cc/title/number; ext s+b = subject+body "
-          "only, as LIKE/FT see them; LIKE bnd = LIKE at token boundaries, must equal ext s+b)")
+        print(f"{row.case.kind:<20} {row.case.q[:30]:<30} " + " ".join(f"{v:>7}" for v in cells[:8])
+              + f" {cells[8]:>8} {cells[9]:>8} | "
+              f"{c['otrs-ext']:>9,} {c['tickets']:>9,} {c['otrs-ext s+b']:>9,} "
+              f"{c['LIKE']:>9,} {bnd:>9} {c['FULLTEXT']:>9,}{flag}")
+    print("(per-query medians. ext = SearchService.search, page of 20 articles, facets off; tkt = the same grouped "
+          "by ticket (the screen's page); cnt = SearchService.counts by ticket, exact total + facets, uncached; "
+          "ext+f / tkt+f = the article / ticket page with facets in the same request, uncached (what 'otrs-ext' "
+          "and 'otrs-ext tickets' measured before facets left the page); cached / c tkt = ext+f / tkt with the "
+          "cache, repeated on an unchanged index; SQL = the article page's SphinxQL SELECT + SHOW META alone. "
+          "ext total = articles in all indexed fields; tickets = the ticket total (the same in tkt and cnt); "
+          "ext s+b = subject+body only, as LIKE/FT see them; LIKE bnd = LIKE at token boundaries, must equal "
+          "ext s+b)")
     print()
-    print(f"{'engine':<16} {'runs':>6} {'p50 ms':>10} {'p90 ms':>10} {'p99 ms':>10} {'max ms':>10}")
-    for engine, reps in (("otrs-ext", args.sphinx_reps), ("otrs-ext tickets", args.sphinx_reps),
-                         ("SphinxQL", args.sphinx_reps), ("LIKE", args.like_reps), ("FULLTEXT", args.fulltext_reps)):
-        values = [t for row in rows for t in row.times[engine]]
+    print(f"{'request':<18} {'runs':>6} {'p50 ms':>10} {'p90 ms':>10} {'p99 ms':>10} {'max ms':>10}")
+    reps = {"LIKE": args.like_reps, "FULLTEXT": args.fulltext_reps}
+    for name in REQUESTS:
+        values = [t for row in rows for t in row.times[name]]
         p50, p90, p99 = pct(values)
-        print(f"{engine:<16} {len(values):>6} {fmt_ms(p50):>10} {fmt_ms(p90):>10} {fmt_ms(p99):>10} "
-              f"{fmt_ms(max(values)):>10}   ({len(rows)} queries x {reps})")
+        print(f"{name:<18} {len(values):>6} {fmt_ms(p50):>10} {fmt_ms(p90):>10} {fmt_ms(p99):>10} "
+              f"{fmt_ms(max(values)):>10}   ({len(rows)} queries x {reps.get(name, args.sphinx_reps)})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="seed",
+                        help="seed: otrs-ext seed's text; frequent: bench/frequent_corpus.py (frequent words, "
+                             "domains and e-mails), with its own query set")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="reindex workers")
     parser.add_argument("--sphinx-reps", type=int, default=20)
@@ -369,9 +435,11 @@ def main() -> None:
     mariadb = MariaDBServer(base / "mariadb", innodb_buffer_pool_size=args.buffer_pool)
     sphinx = SphinxServer(base / "sphinx", config_text=indexdef.render_config(
         base_dir=base / "sphinx", port="{port}", mem_limit=args.mem_limit))  # type: ignore[arg-type]
+    redis_server = RedisServer(base / "redis")
     try:
         mariadb.start()
         sphinx.start()
+        redis_server.start()
         print(f"mariadbd pid {mariadb.pid}, searchd pid {sphinx.pid}, data in {base}", flush=True)
         mariadb.create_database("otrs")
         engine = create_engine(mariadb.url("otrs"), pool_size=args.workers + 4)
@@ -379,13 +447,16 @@ def main() -> None:
             schema = install(conn, GENERATION)
         migrate.upgrade(engine)
         t0 = time.perf_counter()
-        seeded = run_seed(engine, schema, tickets=max(1, args.articles // 5), articles_per_ticket=5,
-                          seed=args.seed, progress=False)
-        print(f"seeded {seeded.tickets:,} tickets, {seeded.articles:,} articles in {time.perf_counter() - t0:.0f} s",
-              flush=True)
+        seeder = frequent_corpus.seed_frequent if args.corpus == "frequent" else run_seed
+        seeded = seeder(engine, schema, tickets=max(1, args.articles // 5), articles_per_ticket=5, seed=args.seed,
+                        **({} if args.corpus == "frequent" else {"progress": False}))
+        print(f"seeded {seeded.tickets:,} tickets, {seeded.articles:,} articles ({args.corpus} corpus) in "
+              f"{time.perf_counter() - t0:.0f} s", flush=True)
         agent = add_agent(engine, schema)
         client = SphinxQL(sphinx.url)
         service = SearchService(engine, schema, client, Permissions(schema), otrs_base_url="http://otrs.local/otrs")
+        cached = SearchService(engine, schema, client, Permissions(schema), otrs_base_url="http://otrs.local/otrs",
+                               cache=RedisSearchCache(redis.Redis.from_url(redis_server.url)))
 
         result = reindex(engine, schema, client, workers=args.workers)
         print(f"reindex (workers={args.workers}): {result.summary()}", flush=True)
@@ -400,10 +471,10 @@ def main() -> None:
         print(f"FULLTEXT index built in {fulltext_build:.1f} s", flush=True)
 
         print("queries:", flush=True)
-        rows = run_queries(engine, client, service, agent, args)
+        rows = run_queries(engine, client, service, cached, agent, CORPORA[args.corpus], args)
         report(rows, args)
         print()
-        print(f"{'articles':<40} {seeded.articles:>12,}")
+        print(f"{'articles (' + args.corpus + ' corpus)':<40} {seeded.articles:>12,}")
         print(f"{'reindex articles/s (workers=' + str(args.workers) + ')':<40} {result.articles_per_second:>12,.0f}"
               f"   ({result.articles:,} in {result.seconds:.1f} s)")
         print(f"{'FULLTEXT index build s':<40} {fulltext_build:>12.1f}")
@@ -413,6 +484,7 @@ def main() -> None:
                   f"{fmt_ms(max(delays))}   ({len(delays)}/{args.probes} probes found)")
         print(f"{'total runtime s':<40} {time.perf_counter() - started:>12.0f}")
     finally:
+        redis_server.stop()
         sphinx.stop()
         mariadb.stop()
         shutil.rmtree(base, ignore_errors=True)

@@ -50,9 +50,11 @@ def resolve_schema(engine: Engine, settings: Settings) -> OtrsSchema:
         return schema_maps.detect(conn)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Build every client from ``settings``; the OTRS schema generation is detected here, once."""
-    engine = make_engine(settings.db_url)
+def build_runtime(settings: Settings, *, db_pool_size: int = 5) -> Runtime:
+    """Build every client from ``settings``; the OTRS schema generation is detected here, once.
+    ``db_pool_size``: database connections kept open, at least as many as threads use the engine at once
+    (connections past it are opened and closed per use)."""
+    engine = make_engine(settings.db_url, pool_size=db_pool_size)
     try:
         schema = resolve_schema(engine, settings)
         plugins = make_plugin_manager(settings.handlers)

@@ -25,6 +25,7 @@ from .idempotency import IdempotencyStore
 from .jsonbody import MAX_DEPTH, nesting_depth
 from .keys import ApiKey, ApiKeys, Unauthorized
 from .ratelimit import RateLimiter
+from .verified_keys import VerifiedKeys
 
 log = logging.getLogger("otrs_ext.api")
 PUBLIC = ("/api/v1/openapi.json", "/api/v1/docs", "/healthz")
@@ -66,10 +67,12 @@ def create_app(runtime: Runtime) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     core = build_ticket_core(runtime, number_pool=settings.ticket_number_pool)
+    # one Redis may serve several installations: their key ids must not share counters
+    installation = runtime.engine.url.database
+    verified = VerifiedKeys(runtime.redis, f"otrs_ext:keys-revoked:{installation}")
     app.extensions["otrs_ext"] = ApiContext(
-        runtime=runtime, core=core, keys=ApiKeys(runtime.engine, settings.own_schema),
-        # one Redis may serve several installations: their key ids must not share counters
-        limiter=RateLimiter(runtime.redis, prefix=f"otrs_ext:rl:{runtime.engine.url.database}"),
+        runtime=runtime, core=core, keys=ApiKeys(runtime.engine, settings.own_schema, verified=verified),
+        limiter=RateLimiter(runtime.redis, prefix=f"otrs_ext:rl:{installation}"),
         idempotency=IdempotencyStore(
             runtime.engine, settings.own_schema, stale_seconds=settings.api_idempotency_stale_seconds),
         lister=TicketLister(runtime.engine, runtime.schema, core.permissions),
@@ -119,23 +122,50 @@ def _begin() -> Response | None:
     if not header.startswith("Bearer "):
         raise Unauthorized("send the API key as Authorization: Bearer <key>")
     token = header[7:].strip()
+    cached, counter = False, None  # a key from an earlier verification, and the revocation counter it saw
     if token.startswith(CUSTOMER_PREFIX):
         g.api_key, g.customer_login = None, context().customer_tokens.verify(token)
         subject, per_minute = f"customer:{g.customer_login.lower()}", CUSTOMER_RATE_PER_MINUTE
     else:
-        key = g.api_key = context().keys.authenticate(token)
-        subject, per_minute = key.key_id, key.rate_per_minute
+        g.api_key, cached, counter = _api_key(token)
+        subject, per_minute = g.api_key.key_id, g.api_key.rate_per_minute
+    keys = context().keys
     try:
-        verdict = context().limiter.hit(subject, per_minute)
+        # the counter is read in the limiter's round trip: confirming a cached key costs nothing extra
+        verdict = context().limiter.hit(subject, per_minute,
+                                        watch=keys.verified.counter_key if cached and keys.verified else None)
     except RedisError as error:  # the limit is a guard, not a gate: a Redis outage must not stop intake
         log.warning("rate limiter unavailable: %s", error, extra={"event": "api_ratelimit_down"})
+        if cached:  # nothing confirms the cached verification: ask the database
+            g.api_key = keys.authenticate(token)
         return None
+    if cached and keys.verified and verdict.watched != counter:
+        keys.verified.discard(token)  # a key was revoked since it was verified: this one may be it
+        g.api_key = keys.authenticate(token)
     if not verdict.allowed:
         return problems.problem(429, "rate-limited", "Too many requests",
                                 f"at most {per_minute} requests a minute for this key",
                                 headers={"Retry-After": str(verdict.retry_after)})
     g.rate_remaining = verdict.remaining
     return None
+
+
+def _api_key(token: str) -> tuple[ApiKey, bool, bytes | None]:
+    """(key, whether it comes from an earlier verification, the revocation counter that one saw). A key read
+    from the database now is remembered with the counter read just before."""
+    keys = context().keys
+    if keys.verified is None:
+        return keys.authenticate(token), False, None
+    hit = keys.verified.get(token)
+    if hit is not None:
+        return hit[0], True, hit[1]
+    try:
+        counter = keys.verified.counter()  # before the database: a revocation after this read changes it
+    except RedisError:
+        return keys.authenticate(token), False, None
+    key = keys.authenticate(token)
+    keys.verified.put(token, key, counter)
+    return key, False, None
 
 
 def _finish(response: Response) -> Response:

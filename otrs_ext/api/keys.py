@@ -11,11 +11,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from ..db.own_tables import own_table
 from ..errors import OtrsExtError, ValidationError
+
+if TYPE_CHECKING:
+    from .verified_keys import VerifiedKeys
 
 SCOPES = ("intake", "agent")
 KEY_PREFIX = "oxk"
@@ -40,9 +44,16 @@ def _hash(secret: str) -> str:
 
 
 class ApiKeys:
-    def __init__(self, engine: Engine, own_schema: str | None = None) -> None:
+    def __init__(self, engine: Engine, own_schema: str | None = None, *,
+                 verified: VerifiedKeys | None = None) -> None:
+        """``verified``: the API workers' cache of verified keys, told of every revocation."""
         self.engine = engine
         self.table = own_table("api_key", own_schema)
+        self.verified = verified
+        t = self.table
+        # every API request runs it: built once, with the prefix as parameter
+        self._by_prefix = select(t.c.id, t.c.secret_hash, t.c.scope, t.c.agent_id, t.c.name, t.c.rate_per_minute,
+                                 t.c.revoked_at).where(t.c.prefix == bindparam("prefix"))
 
     def create(self, scope: str, *, name: str, agent_id: int | None = None, rate_per_minute: int = 600) -> str:
         """Store a new key and return it; it is never shown again."""
@@ -63,7 +74,7 @@ class ApiKeys:
         if len(parts) != 3 or parts[0] != KEY_PREFIX:
             raise Unauthorized("not an otrs-ext API key; send Authorization: Bearer oxk_...")
         with self.engine.connect() as conn:
-            row = conn.execute(select(self.table).where(self.table.c.prefix == parts[1])).mappings().first()
+            row = conn.execute(self._by_prefix, {"prefix": parts[1]}).mappings().first()
         if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["secret_hash"], _hash(key)):
             raise Unauthorized("unknown or revoked API key")
         return ApiKey(key_id=row["id"], scope=row["scope"], agent_id=row["agent_id"], name=row["name"],
@@ -72,3 +83,5 @@ class ApiKeys:
     def revoke(self, key_id: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(self.table.update().where(self.table.c.id == key_id).values(revoked_at=func.now()))
+        if self.verified is not None:
+            self.verified.revoked()  # after the commit: a worker verifying again must read the revocation

@@ -49,39 +49,66 @@ TICKET = {"type": "object", "required": ["ticket_id", "tn", "title", "queue", "s
 _QUERY = {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 500},
           "description": 'words, "phrases", prefix*, -exclusion, OR, from:/to:/subject:/body:/title:/number: scopes; '
                          "domains and e-mails (reg.ru, ivan@mail.ru) match wherever they occur"}
+_SEARCH_FILTERS = [
+    _QUERY,
+    *({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+      for n in ("queue", "state", "state_type", "owner", "customer_id", "customer_user", "created_from",
+                "created_to")),
+    {"name": "tag", "in": "query", "required": False, "schema": {"type": "integer"},
+     "description": "tag id; repeat for tickets carrying all of them"},
+    {"name": "group", "in": "query", "required": False, "schema": {"enum": ["ticket", "article"]},
+     "description": "ticket: one hit per ticket with its best article (default); article: every article"},
+]
+_FACETS = {"type": "object", "description": "counts by queue and state: {queue: [{id, name, count}], state: [...]}; "
+                                            "tickets per value when grouped by ticket, else articles"}
+_SEARCH_PROBLEMS = {str(s): {"description": d, "content": {"application/problem+json": {
+    "schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for s, d in ((401, "no or unknown API key"), (403, "intake keys may not search"),
+                 (404, "the owner filter names no agent"), (422, "invalid query or filter, with a path per field"),
+                 (429, "rate limited"), (503, "the search index is unavailable"))}
 SEARCH = {
     "summary": "Full-text search over the articles the caller may see (agent keys and customer tokens)",
+    "description": "One page of hits with the exact total. The facets (`facets`, on by default) count every "
+                   "match by queue and state, which takes longer than the page on a large index: a client that "
+                   "wants the page at once asks with `facets=false` and fetches `/search/counts` beside it. "
+                   "Answers are cached until the index changes.",
     "parameters": [
-        _QUERY,
-        *({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-          for n in ("queue", "state", "state_type", "owner", "customer_id", "customer_user", "created_from",
-                    "created_to", "cursor")),
-        {"name": "tag", "in": "query", "required": False, "schema": {"type": "integer"},
-         "description": "tag id; repeat for tickets carrying all of them"},
+        *_SEARCH_FILTERS,
+        {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
         {"name": "sort", "in": "query", "required": False, "schema": {"enum": ["relevance", "recent"]}},
-        {"name": "group", "in": "query", "required": False, "schema": {"enum": ["ticket", "article"]},
-         "description": "ticket: one hit per ticket with its best article (default); article: every article"},
         {"name": "limit", "in": "query", "required": False,
          "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+        {"name": "facets", "in": "query", "required": False, "schema": {"type": "boolean", "default": True},
+         "description": "also count the matches by queue and state (false: `facets` is {}; see /search/counts)"},
     ],
     "responses": {"200": {"description": "one page of hits", "content": {"application/json": {"schema": {
-        "type": "object", "required": ["total", "hits", "facets", "indexed_as_of"], "properties": {
-            "total": {"type": "integer"},
+        "type": "object", "required": ["total", "hits", "facets", "indexed_as_of"],
+        "properties": {
+            "total": {"type": "integer", "description": "matching tickets (or articles with group=article), exact"},
             "hits": {"type": "array", "items": {"type": "object", "properties": {
                 "ticket_id": {"type": "integer"}, "article_id": {"type": "integer"}, "tn": {"type": "string"},
                 "title": {"type": "string"}, "queue": {"type": "string"}, "state": {"type": "string"},
                 "snippet": {"type": "string", "description": "HTML-escaped, matches in <mark>"},
                 "links": {"type": "object", "properties": {"otrs": {"type": "string"}, "api": {"type": "string"}}}}}},
-            "facets": {"type": "object", "description": "counts by queue and state"},
+            "facets": _FACETS,
             "next_cursor": {"type": ["string", "null"]},
-            "indexed_as_of": {"type": ["string", "null"], "format": "date-time"}}}}}},
-        "400": {"description": "bad request"},
-        **{str(s): {"description": d,
-                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-           for s, d in ((401, "no or unknown API key"), (403, "intake keys may not search"),
-                        (404, "the owner filter names no agent"),
-                        (422, "invalid query or filter, with a path per field"), (429, "rate limited"),
-                        (503, "the search index is unavailable"))}},
+            "indexed_as_of": {"type": ["string", "null"], "format": "date-time"},
+            "took_ms": {"type": "number"}}}}}},
+        "400": {"description": "bad request"}, **_SEARCH_PROBLEMS},
+}
+SEARCH_COUNTS = {
+    "summary": "The exact total and the facets of a search, without its page",
+    "description": "Same query parameters and permissions as /search. For clients that show the page first "
+                   "(/search?facets=false) and fill in the counts when they arrive; cached until the index "
+                   "changes.",
+    "parameters": _SEARCH_FILTERS,
+    "responses": {"200": {"description": "the counts", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["total", "facets", "indexed_as_of"], "properties": {
+            "total": {"type": "integer", "description": "matching tickets (or articles with group=article), exact"},
+            "facets": _FACETS,
+            "indexed_as_of": {"type": ["string", "null"], "format": "date-time"},
+            "took_ms": {"type": "number"}}}}}},
+        "400": {"description": "bad request"}, **_SEARCH_PROBLEMS},
 }
 
 
@@ -156,6 +183,7 @@ def document() -> dict[str, Any]:
             "responses": {**_ok({"type": "object", "required": ["token", "customer_user", "expires_at"]}, "201",
                                 "issued"), **_problems(401, 403, 404, 422, 429)}}},
         "/search": {"get": SEARCH},
+        "/search/counts": {"get": SEARCH_COUNTS},
         "/tickets/{ticket_id}/lock": {"post": _change("Lock the ticket for the key's agent", None)},
         "/tickets/{ticket_id}/unlock": {"post": _change("Unlock the ticket", None)},
         "/tickets/{ticket_id}/owner": {"put": _change("Set the owner", OwnerSet)},

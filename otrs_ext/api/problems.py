@@ -18,14 +18,20 @@ log = logging.getLogger(__name__)
 TYPE_BASE = "https://otrs-ext.invalid/problems/"
 
 
-def problem(status: int, code: str, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+def problem_body(status: int, code: str, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+                 request_id: str | None = None) -> dict[str, Any]:
+    """The problem document itself (also written by the gunicorn worker, outside any Flask request)."""
     body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
-    request_id = getattr(g, "request_id", None)
     if request_id:
         body["request_id"] = request_id
+    return body
+
+
+def problem(status: int, code: str, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    body = problem_body(status, code, title, detail, errors=errors, request_id=getattr(g, "request_id", None))
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -13,6 +13,7 @@ class Verdict:
     allowed: bool
     remaining: int
     retry_after: int  # seconds until the next window when refused
+    watched: bytes | None = None  # the value of ``hit``'s ``watch`` key, read in the same round trip
 
 
 class RateLimiter:
@@ -20,12 +21,18 @@ class RateLimiter:
         self.client = client
         self.prefix = prefix
 
-    def hit(self, subject: int | str, per_minute: int, *, now: float | None = None) -> Verdict:
+    def hit(self, subject: int | str, per_minute: int, *, now: float | None = None,
+            watch: str | None = None) -> Verdict:
+        """Count a request of ``subject``; ``watch``: a Redis key to read in the same round trip."""
         now = time.time() if now is None else now
         window = int(now // 60)
         name = f"{self.prefix}:{subject}:{window}"
         with self.client.pipeline() as pipe:
-            count, _ = pipe.incr(name).expire(name, 120).execute()
+            pipe.incr(name).expire(name, 120)
+            if watch is not None:
+                pipe.get(watch)
+            count, _, *watched = pipe.execute()
+        seen = watched[0] if watched else None
         if count > per_minute:
-            return Verdict(False, 0, max(1, int((window + 1) * 60 - now)))
-        return Verdict(True, per_minute - count, 0)
+            return Verdict(False, 0, max(1, int((window + 1) * 60 - now)), seen)
+        return Verdict(True, per_minute - count, 0, seen)

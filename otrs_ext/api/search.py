@@ -30,6 +30,28 @@ def service() -> SearchService:
 
 @bp.get("/search")
 def search() -> Response:
+    """One page of hits; ``facets`` (default on) adds counts that cost a pass over every match."""
+    text, viewer, flt = _request()
+    result = service().search(text, flt, **viewer, group=request.args.get("group", "ticket"),
+                              sort=request.args.get("sort", "relevance"), limit=_int("limit", 20),
+                              cursor=request.args.get("cursor"),
+                              facets=request.args.get("facets", "1").lower() not in ("0", "false", "no"))
+    return Response(json.dumps(answer(result), ensure_ascii=False), mimetype="application/json")
+
+
+@bp.get("/search/counts")
+def search_counts() -> Response:
+    """The exact total and the facets of a search, without its page: for a client that showed the page first
+    (``/search?facets=false``) and fills in the counts when they arrive."""
+    text, viewer, flt = _request()
+    counts = service().counts(text, flt, **viewer, group=request.args.get("group", "ticket"))
+    body = {"total": counts.total, "facets": jsonable(counts.facets),
+            "indexed_as_of": jsonable(counts.indexed_as_of), "took_ms": counts.took_ms}
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def _request() -> tuple[str, dict[str, Any], SearchFilter]:
+    """What both routes read from the query string: the words, the viewer and the filters."""
     args = request.args
     text = args.get("q", "")
     if not text.strip():
@@ -50,14 +72,11 @@ def search() -> Response:
         customer_id=args.get("customer_id"), customer_user=args.get("customer_user"),
         created_from=_time("created_from"), created_to=_time("created_to"), tag_ids=tuple(tags),
     )
-    result = service().search(text, flt, **viewer, group=args.get("group", "ticket"),
-                              sort=args.get("sort", "relevance"), limit=_int("limit", 20), cursor=args.get("cursor"),
-                              facets=args.get("facets", "1").lower() not in ("0", "false", "no"))
-    return Response(json.dumps(answer(result), ensure_ascii=False), mimetype="application/json")
+    return text, viewer, flt
 
 
 def answer(result: SearchResult) -> dict[str, Any]:
     """The response body (also what ``otrs-ext search query`` prints)."""
     return {"total": result.total, "hits": jsonable(result.hits), "facets": jsonable(result.facets),
-            "next_cursor": result.next_cursor, "indexed_as_of": jsonable(result.indexed_as_of),
-            "took_ms": result.took_ms}
+            "next_cursor": result.next_cursor,
+            "indexed_as_of": jsonable(result.indexed_as_of), "took_ms": result.took_ms}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -155,9 +156,14 @@ def _idempotency_scope(idem_key: str) -> tuple[int, str]:
 
 
 def record_source(conn: Any, ticket_id: int, source: str, key_id: int | None) -> None:
-    table = own_table("ticket_source", context().runtime.settings.own_schema)
-    conn.execute(table.insert().values(ticket_id=ticket_id, source=source, api_key_id=key_id,
-                                       created_at=func.now()))
+    conn.execute(_source_insert(context().runtime.settings.own_schema),
+                 {"ticket_id": ticket_id, "source": source, "api_key_id": key_id})
+
+
+@functools.cache
+def _source_insert(own_schema: str | None) -> Any:
+    """Built once: every create runs it."""
+    return own_table("ticket_source", own_schema).insert().values(created_at=func.now())
 
 
 def _created(status: int, body: str, location: str | None) -> Response:

@@ -4,27 +4,41 @@ from __future__ import annotations
 
 import shutil
 import signal
+import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import click
 from sqlalchemy import create_engine
+from tqdm import tqdm
 
 import schema_maps
 from schema_maps.install import install
 
-from ..api.keys import ApiKeys
+from ..client import OtrsExtClient
 from ..db import migrate
 from ..doctor.checks import Doctor
+from ..errors import ServiceStartError
 from ..localservices import MariaDBServer, RedisServer, SphinxServer
 from ..localservices.base import free_port
+from ..plugins import BUILTIN_HANDLERS
 from ..runtime import build_runtime
+from ..search.positions import reindex_position
+from ..search.reindex import ReindexState, reindex
 from ..seed.runs import logged_seed
 from ..settings import Settings
 from ..tickets.compose import build_ticket_core
 from ..tickets.inputs import NewArticle, NewTicket
-from .demo_processes import ApiServer, Tailing
+from .demo_access import DemoAccess, create_demo_access
+from .demo_check import ScreenCheckFailed, screen_search, search_url
+from .demo_processes import ApiServer, OutboxWorker, Tailing
+
+# The website's ticket: its domain is a word no seeded ticket has, so searching it finds this ticket first
+WEBSITE_QUERY = "flamingo-flowers.ru"
+WEBSITE_TICKET = {"title": "Сайт не открывается", "queue": "Raw", "subject": f"{WEBSITE_QUERY} is down",
+                  "body": f"Since 10:00 our shop {WEBSITE_QUERY} is down: visitors get a 502 error."}
+SEEDED_QUERY = "DNS"  # a word of the seed's phrases, in both languages
 
 
 @click.command("demo")
@@ -35,7 +49,9 @@ from .demo_processes import ApiServer, Tailing
 @click.option("--tickets", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--articles-per-ticket", type=click.FloatRange(min=1.0), default=4.0, show_default=True)
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True)
-@click.option("--check", is_flag=True, help="stop after setting up and checking (exit code = doctor's)")
+@click.option("--check", is_flag=True,
+              help="stop after setting up and checking: doctor's checks and a search through the agent screens "
+                   "(exit code 1 if any failed)")
 def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: float, seed_value: int,
             check: bool) -> None:
     """Bring up a complete demo and keep it running until Ctrl-C."""
@@ -53,9 +69,12 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
         mariadb.create_database("otrs")
         otrs_home = base_dir / "otrs"  # stands in for /opt/otrs: the file cache otrs-ext invalidates
         (otrs_home / "var" / "tmp").mkdir(parents=True)
+        api_port = free_port()
+        # every built-in handler, so one added later runs in the demo without touching it
         settings = Settings(db_url=mariadb.url("otrs"), redis_url=redis_server.url, search_url=sphinx.url,
-                            otrs_home=otrs_home, state_dir=base_dir / "state", handlers=("event_log",),
-                            tail_metrics_port=free_port()).validate()
+                            otrs_home=otrs_home, state_dir=base_dir / "state", handlers=tuple(BUILTIN_HANDLERS),
+                            tail_metrics_port=free_port(), client_api_url=f"http://127.0.0.1:{api_port}"
+                            ).validate()
         engine = create_engine(settings.db_url)
         try:
             with engine.begin() as conn:
@@ -65,26 +84,35 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
             report = logged_seed(engine, schema, tickets=tickets, articles_per_ticket=articles_per_ticket,
                                  seed=seed_value)
             click.echo(report.summary())
+            access = create_demo_access(engine, schema, settings.own_schema)
         finally:
             engine.dispose()
+        # the website's client sends with the intake key, and the outbox worker delivers with the same key
+        settings = settings.with_changes(client_api_key=access.intake_key)
+        _fill_index(settings)
         tail = services.enter_context(Tailing(settings))
+        worker = services.enter_context(OutboxWorker(settings, str(base_dir / "worker.log")))
         tn = _welcome_ticket(settings)
-        api = services.enter_context(ApiServer(settings, str(base_dir / "api.log")))
-        intake_key, agent_key = _demo_keys(settings)
-        created = api.create_ticket(intake_key, {
-            "title": "Сайт не открывается", "queue": "Raw", "customer_user": "demo@example.ru",
-            "source": "site-anonymous",
-            "article": {"subject": "reg.ru domain", "body": "Since 10:00 the site is down"}})
-        click.echo(f"API at {api.url}/api/v1 (docs: {api.url}/api/v1/docs): created ticket {created['number']}")
-        seen = tail.wait_for_ticket(created["number"])
-        click.echo(f"tailer: {seen}; metrics at http://127.0.0.1:{settings.tail_metrics_port}/metrics")
+        api = services.enter_context(ApiServer(settings, str(base_dir / "api.log"), port=api_port))
+        created = _website_ticket(settings, worker)
+        click.echo(f"website: ticket {created} sent through the durable client's outbox, delivered to the API by "
+                   "the outbox worker")
+        seen = tail.wait_for_ticket(created)
+        click.echo(f"tailer ({', '.join(settings.handlers)}): {seen}")
+        total = tail.wait_until_searchable(WEBSITE_QUERY, created, access.agent_id)
+        click.echo(f"search: ticket {created} is searchable ({WEBSITE_QUERY!r} finds {total} ticket(s))")
         checks = Doctor(settings).run()
         for c in checks:
             click.echo(f"  doctor [{c.status}] {c.name}: {c.detail}")
         failed = any(c.status == "fail" for c in checks)
-        _print_environment(settings)
-        click.echo(f"  then: otrs-ext ticket get {tn} --history")
-        click.echo(f"  or:   curl -H 'Authorization: Bearer {agent_key}' {api.url}/api/v1/tickets")
+        if check:
+            try:
+                click.echo(f"  check [ok] agent search screen: "
+                           f"{screen_search(api.url, access.login, access.password, WEBSITE_QUERY, created)}")
+            except (ScreenCheckFailed, OSError) as error:
+                click.secho(f"  check [fail] agent search screen: {error}", fg="red")
+                failed = True
+        _print_guide(settings, api, access, worker, created, tn)
         if check:
             raise SystemExit(1 if failed else 0)
         click.echo("demo running; press Ctrl-C to stop it")
@@ -92,22 +120,79 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
     click.echo("demo stopped")
 
 
-def _print_environment(settings: Settings) -> None:
+def _fill_index(settings: Settings) -> None:
+    """``otrs-ext search reindex``'s service over the seeded articles, with its progress bar and its position."""
+    runtime = build_runtime(settings)
+    try:
+        bar = tqdm(total=0, unit="id", unit_scale=True, file=sys.stderr, desc="search index")
+
+        def advance(done: int, total: int) -> None:
+            bar.total, bar.n = total, done
+            bar.refresh()
+
+        # recording the position the index is consistent with spares the tailer's search handler the seeded
+        # articles: it goes on from there, as it does after `otrs-ext search reindex`
+        report = reindex(runtime.engine, runtime.schema, runtime.search, state=ReindexState(runtime.redis),
+                         progress=advance, position=reindex_position(runtime))
+        bar.close()
+    finally:
+        runtime.close()
+    click.echo(f"search index: {report.summary()}")
+
+
+def _website_ticket(settings: Settings, worker: OutboxWorker, timeout: float = 90.0) -> str:
+    """The website's ticket, as its durable client sends it, left to the outbox worker (``queue_only``)."""
+    client = OtrsExtClient.from_settings(settings)
+    try:
+        sent = client.create_ticket(queue_only=True, customer_user="demo@example.ru", source="site-anonymous",
+                                    **WEBSITE_TICKET)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            worker.check_alive()
+            result = client.result(sent.outbox_id)
+            if result is not None and result.number:
+                return result.number
+            envelope = client.outbox.store.meta(sent.outbox_id)
+            if envelope is not None and envelope.state == "dead":
+                raise ServiceStartError(f"the outbox gave up on the website's ticket ({envelope.dead_reason}): "
+                                        f"{envelope.last_error}; see {worker.log_path}")
+            time.sleep(0.2)
+    finally:
+        client.outbox.celery.close()
+    raise ServiceStartError(f"the outbox worker did not deliver the website's ticket within {timeout:.0f}s; "
+                            f"see {worker.log_path}")
+
+
+def _print_guide(settings: Settings, api: ApiServer, access: DemoAccess, worker: OutboxWorker, website_tn: str,
+                 welcome_tn: str) -> None:
+    api_url = api.url
+    seeded = api.search_total(access.agent_key, SEEDED_QUERY)
+    rule = "-" * 100
+    click.echo(rule)
+    click.echo("The demo (otrs-ext beside a seeded OTRS database):")
+    click.echo(f"  agent search screen:   {api_url}/agent/search  (log in at {api_url}/agent/login)")
+    click.echo(f"  demo agent login:      {access.login}")
+    click.echo(f"  demo agent password:   {access.password}")
+    click.echo(f"  try this search:       {search_url(api_url, WEBSITE_QUERY)}  (the website's ticket {website_tn})")
+    if seeded:
+        click.echo(f"  or, in seeded tickets: {search_url(api_url, SEEDED_QUERY)}  ({seeded} tickets)")
+    click.echo(f"  JSON API:              {api_url}/api/v1  (docs: {api_url}/api/v1/docs)")
+    click.echo(f"  website intake key:    {access.intake_key}  (what the website's client creates tickets with)")
+    click.echo(f"  agent API key:         {access.agent_key}  (acts as the demo agent {access.login!r})")
+    click.echo(f"  tailer metrics:        http://127.0.0.1:{settings.tail_metrics_port}/metrics  "
+               f"(handlers: {', '.join(settings.handlers)})")
+    click.echo(f"  outbox worker:         {worker.command()}  (log: {worker.log_path})")
+    click.echo(f"  e.g. curl -H 'Authorization: Bearer {access.agent_key}' '{api_url}/api/v1/search?q={WEBSITE_QUERY}'")
     click.echo("point other otrs-ext commands at the demo with:")
     click.echo(f"  export OTRS_EXT_DB_URL='{settings.db_url}'")
     click.echo(f"  export OTRS_EXT_REDIS_URL='{settings.redis_url}'")
     click.echo(f"  export OTRS_EXT_SEARCH_URL='{settings.search_url}'")
     click.echo(f"  export OTRS_EXT_OTRS_HOME='{settings.otrs_home}' OTRS_EXT_STATE_DIR='{settings.state_dir}'")
-
-
-def _demo_keys(settings: Settings) -> tuple[str, str]:
-    """An intake key (the website) and an agent key acting as OTRS's root@localhost."""
-    runtime = build_runtime(settings)
-    try:
-        keys = ApiKeys(runtime.engine, settings.own_schema)
-        return keys.create("intake", name="demo website"), keys.create("agent", name="demo agent", agent_id=1)
-    finally:
-        runtime.close()
+    click.echo(f"  export OTRS_EXT_CLIENT_API_URL='{settings.client_api_url}' "
+               f"OTRS_EXT_CLIENT_API_KEY='{settings.client_api_key}'")
+    click.echo(f"  then: otrs-ext ticket get {welcome_tn} --history")
+    click.echo(f"  or:   otrs-ext search query {WEBSITE_QUERY} --as {access.login}")
+    click.echo(rule)
 
 
 def _welcome_ticket(settings: Settings) -> str:

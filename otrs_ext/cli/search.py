@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from ..runtime import build_runtime
 from ..search import indexdef
+from ..search.positions import reindex_position
 from ..search.reconcile import DEFAULT_RANGE, reconcile
 from ..search.reindex import DEFAULT_CHUNK, DEFAULT_WORKERS, ReindexState, reindex
 from ..settings import ENV_PREFIX, Settings
@@ -76,7 +77,10 @@ def config(engine: str | None, data_dir: Path | None, flavour: str | None, old_d
 @click.pass_obj
 def reindex_command(load_settings, workers: int, chunk: int, restart: bool, optimize: bool,  # noqa: ANN001
                     progress: bool) -> None:
-    """(Re)index every article; resumes an interrupted run. Safe while the tailer updates the index."""
+    """(Re)index every article; resumes an interrupted run. Safe while the tailer updates the index.
+
+    A complete run records the binlog position (or poll watermarks) it is consistent with: the tailer's search
+    handler goes on from there instead of indexing every article again."""
     runtime = build_runtime(load_settings())
     try:
         bar = tqdm(total=0, unit="id", unit_scale=True, disable=not progress, file=sys.stderr)
@@ -87,7 +91,8 @@ def reindex_command(load_settings, workers: int, chunk: int, restart: bool, opti
             bar.refresh()
 
         report = reindex(runtime.engine, runtime.schema, runtime.search, state=ReindexState(runtime.redis),
-                         workers=workers, chunk=chunk, resume=not restart, progress=advance, optimize=optimize)
+                         workers=workers, chunk=chunk, resume=not restart, progress=advance, optimize=optimize,
+                         position=reindex_position(runtime))
         bar.close()
         click.echo(report.summary())
     finally:

@@ -24,7 +24,9 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):  # noqa: ANN201 - gunicorn's signature
-        return create_app(build_runtime(self.load_settings()))
+        # a connection per request thread, one for the ticket-number pool's thread and one spare: fewer
+        # would open and close a connection for every request past the pool while all threads are busy
+        return create_app(build_runtime(self.load_settings(), db_pool_size=self.options["threads"] + 2))
 
 
 @click.command("serve")
@@ -37,7 +39,9 @@ def serve(load_settings, host: str, port: int, workers: int, threads: int) -> No
     """Serve the JSON API (/api/v1) until SIGTERM."""
     load_settings()  # fail here, once, on a bad setting rather than in every worker
     _Gunicorn(load_settings, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                              "worker_class": "gthread", "accesslog": None, "timeout": 60,
+                              # gthread, with gunicorn's own error answers (URL too long, ...) as problem+json
+                              "worker_class": "otrs_ext.api.gunicorn_worker.ProblemThreadWorker",
+                              "accesslog": None, "timeout": 60,
                               "graceful_timeout": 20}).run()
 
 

@@ -44,6 +44,17 @@ def own_metadata(schema: str | None = None) -> MetaData:
         Column("dispatched_pos", BigInteger, nullable=False),
         Column("updated_at", DATETIME(fsp=6), nullable=False),
     )
+    # per handler: the position up to which its store already reflects OTRS when that is ahead of the tailer
+    # (a reindex of the search index; a first start's snapshot), see otrs_ext/events/checkpoint.py
+    Table(
+        PREFIX + "handler_position", md,
+        Column("handler", String(100), primary_key=True),
+        Column("log_file", String(255), nullable=False),
+        Column("log_pos", BigInteger, nullable=False),
+        Column("gtid", String(255)),
+        Column("recorded_by", String(40), nullable=False),  # reindex, snapshot
+        Column("updated_at", DATETIME(fsp=6), nullable=False),
+    )
     # handlers whose effects are not naturally idempotent record the events they applied here
     Table(
         PREFIX + "handled_event", md,

@@ -5,12 +5,18 @@ still holds, where a restart must read from) and ``dispatched`` (the end of the 
 the handlers have finished). It is written only after the handlers returned, so a crash replays events
 rather than losing them; handlers are idempotent by event id.
 
+``HandlerPositions`` are per handler and ahead of that: the position up to which a handler's store already
+reflects the OTRS database (the search index after ``otrs-ext search reindex``; the other handlers' stores
+after a first start's snapshot, while a handler with such a position streams from further back). The tailer
+hands that handler only transactions ending after it, and forgets the position once its checkpoint passed it.
+
 The lock is a MariaDB/MySQL user lock (``GET_LOCK``) held by a dedicated connection: it is released by the
 server the moment that connection dies, so a tailer killed with SIGKILL never leaves a stale lock behind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,6 +66,41 @@ class CheckpointStore:
     def clear(self) -> None:
         with self.engine.begin() as conn:
             conn.execute(self.table.delete().where(self.table.c.identity == self.identity))
+
+
+class HandlerPositions:
+    """Where each handler's store is consistent with OTRS, when that was established outside the tailer.
+
+    Keyed by handler name (``search``), not by tailer identity: it describes the store, which every tailer
+    running that handler feeds. A position is consumed by the tailer: forgotten once its checkpoint passed it,
+    or when its binlog is gone (the handler then gets the snapshot like the others).
+    """
+
+    def __init__(self, engine: Engine, own_schema: str | None = None) -> None:
+        self.engine = engine
+        self.table: Table = own_table("handler_position", own_schema)
+
+    def load(self, handlers: Iterable[str]) -> dict[str, Position]:
+        names = list(handlers)
+        if not names:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(self.table).where(self.table.c.handler.in_(names))).mappings().all()
+        return {row["handler"]: Position(row["log_file"], row["log_pos"], row["gtid"]) for row in rows}
+
+    def save(self, handler: str, position: Position, *, recorded_by: str) -> None:
+        values = {"log_file": position.log_file, "log_pos": position.log_pos, "gtid": position.gtid,
+                  "recorded_by": recorded_by, "updated_at": text("NOW(6)")}
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.table).values(handler=handler, **values).on_duplicate_key_update(**values))
+
+    def forget(self, handler: str, position: Position) -> None:
+        """Drop ``handler``'s position if it is still ``position`` (a newer one, say from a reindex that ended
+        meanwhile, stays)."""
+        t = self.table
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.handler == handler, t.c.log_file == position.log_file,
+                                          t.c.log_pos == position.log_pos))
 
 
 class TailLock:

@@ -6,6 +6,11 @@ Hooks are called once per domain event (``otrs_ext.events.domain``), must be ide
 ``event.event_id`` (a crash replays the events since the last checkpoint; ``services.once`` helps), must
 only write to otrs-ext's own stores, and hand slow or external work to ``services.defer``, which runs it
 after the checkpoint of the transaction is stored.
+
+A handler whose store does better with many events at once (one transaction, one bulk statement) implements
+``on_batch`` instead: it receives, in order, the events delivered together (those of one source transaction,
+of several while the tailer catches up, or a snapshot chunk), and none through its per-event hooks. The
+checkpoint waits for the whole batch, so a crash replays all of it: still idempotent by event id.
 """
 
 from __future__ import annotations
@@ -50,3 +55,10 @@ def on_ticket_deleted(event, services):  # noqa: ANN001, ANN201
 @hookspec
 def on_history_added(event, services):  # noqa: ANN001, ANN201
     """A ticket_history row was written (every OTRS action leaves one)."""
+
+
+@hookspec
+def on_batch(events, services):  # noqa: ANN001, ANN201
+    """``events`` (a list, in commit order) were delivered together. A handler implementing this gets every
+    event here instead of through the hooks above; applying them in one transaction of its own store keeps a
+    crash from leaving half a batch behind (a replay would redo it anyway)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,6 +18,7 @@ class TailMetrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.events: Counter[str] = Counter()
+        self.handled: dict[str, int] = {}  # events handed to each handler, by handler name
         self.transactions = 0
         self.lag_seconds = 0.0
         self.holding = 0
@@ -26,9 +28,11 @@ class TailMetrics:
         self.started_at = time.time()
         self.stalled_from: datetime | None = None  # commit time (UTC) of the transaction a handler is stuck on
 
-    def count(self, events: list) -> None:
+    def count(self, events: list, *, handled: Mapping[str, int] | None = None) -> None:
         with self._lock:
             self.events.update(type(e).__name__ for e in events)
+            if handled is not None:
+                self.handled = dict(handled)
 
     def update(self, **values: object) -> None:
         with self._lock:
@@ -56,6 +60,14 @@ class TailMetrics:
             lines += [f'otrs_ext_tail_events_total{{type="{name}"}} {n}' for name, n in sorted(self.events.items())]
             if not self.events:
                 lines.append('otrs_ext_tail_events_total{type="TicketCreated"} 0')
+            lines += [
+                "# HELP otrs_ext_tail_handler_events_total Domain events handed to each handler (a handler whose "
+                "store was already consistent with a later position, e.g. after a reindex, is not handed the "
+                "earlier ones).",
+                "# TYPE otrs_ext_tail_handler_events_total counter",
+            ]
+            lines += [f'otrs_ext_tail_handler_events_total{{handler="{name}"}} {n}'
+                      for name, n in sorted(self.handled.items())]
             lines += [
                 "# HELP otrs_ext_tail_transactions_total Committed transactions read from the binlog.",
                 "# TYPE otrs_ext_tail_transactions_total counter",

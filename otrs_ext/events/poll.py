@@ -357,6 +357,10 @@ class PollTailer(Tailer):
     def _purged(self, position: Position) -> bool:
         return not is_poll(position)  # a binlog checkpoint names no watermark: start from a snapshot
 
+    def _source_position(self) -> Position:
+        with self.engine.connect() as conn:
+            return newest_position(conn, self.schema)
+
     def _snapshot_reason(self, previous: Checkpoint) -> str:
         return f"the checkpoint {previous.resume} is no poll watermark"
 

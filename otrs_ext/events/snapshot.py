@@ -111,6 +111,16 @@ class Snapshot:
         return found
 
 
+def consistent_position(engine: Engine) -> Position:
+    """The binlog position of a consistent read begun now: every transaction before it is visible to any read
+    that begins later, none after it was (a reindex records it before it reads anything). ``SHOW MASTER
+    STATUS`` alone is not enough: a transaction is in the binlog a moment before InnoDB shows it."""
+    with engine.connect() as conn:
+        position = _consistent_snapshot(conn)
+        conn.rollback()
+    return position
+
+
 def _consistent_snapshot(conn: Connection) -> Position:
     """Open a consistent-snapshot transaction on ``conn`` and return the binlog position it reflects."""
     conn.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")

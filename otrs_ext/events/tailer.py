@@ -6,6 +6,11 @@ one from the last stored checkpoint, with a fresh assembler. Handler failures en
 
 Checkpoints are stored after the handlers returned: throttled while events flow, always on idle, binlog
 rotation, DDL and shutdown. Work handlers deferred runs right after a stored checkpoint.
+
+Events go to the handlers per transaction as transactions are committed; while the tailer is behind, the
+events of consecutive transactions go together (``_Batch``), so that handlers with ``on_batch`` commit once
+per batch. A handler whose store is consistent with a position ahead of the checkpoint (``HandlerPositions``:
+after ``otrs-ext search reindex``) gets only the transactions after it, and skips the first start's snapshot.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pymysql
@@ -27,7 +32,7 @@ from schema_maps import OtrsSchema
 
 from .assemble import Assembler
 from .binlog import BinlogSource, Idle, Item, Rotated, SchemaChanged
-from .checkpoint import Checkpoint, CheckpointStore, TailerAlreadyRunning, TailLock
+from .checkpoint import Checkpoint, CheckpointStore, HandlerPositions, TailerAlreadyRunning, TailLock
 from .dispatch import Dispatcher, ServiceDown
 from .domain import DomainEvent
 from .metrics import TailMetrics
@@ -56,12 +61,34 @@ class TailConfig:
     heartbeat: float = 1.0
     use_gtid: bool = True
     backoff_max: float = 30.0
+    # while behind (the transaction read was committed more than ``batch_after`` seconds ago), the events of
+    # consecutive transactions go to the handlers together, up to ``batch_events`` (0: each transaction alone)
+    batch_events: int = 1000
+    batch_after: float = 2.0
 
     def replica_id(self) -> int:
         return self.server_id or 100_000 + zlib.crc32(self.identity.encode()) % 900_000
 
 
 SourceFactory = Callable[[OtrsSchema, Position], Iterable[Item]]
+NOBODY: frozenset[str] = frozenset()
+
+
+@dataclass
+class _Batch:
+    """Events read but not yet handed to the handlers: the last transaction's, or while the tailer is behind
+    those of several consecutive transactions. Handed over before every checkpoint."""
+
+    events: list[DomainEvent] = field(default_factory=list)
+    end: Position | None = None  # the end of the last transaction read into it
+    oldest: datetime | None = None  # commit time of the first transaction with events in it (for the stall)
+    exclude: frozenset[str] = NOBODY  # handlers whose store already reflects its transactions
+
+    def add(self, events: list[DomainEvent], txn: Transaction) -> None:
+        if events and self.oldest is None:
+            self.oldest = txn.timestamp
+        self.events.extend(events)
+        self.end = txn.end
 
 
 class Tailer:
@@ -74,6 +101,8 @@ class Tailer:
         self.config = config
         self.metrics = metrics or TailMetrics()
         self.store = CheckpointStore(engine, config.identity, own_schema)
+        self.positions = HandlerPositions(engine, own_schema)
+        self._ahead: dict[str, Position] = {}  # handler -> the position its store is consistent with
         self.lock = TailLock(engine, config.identity)
         self.source_factory = source_factory or self._binlog_source
         self._source: object | None = None
@@ -128,10 +157,12 @@ class Tailer:
     def _session(self, stop: threading.Event) -> None:
         self._hold_lock()
         checkpoint = self.store.load()
+        self._ahead = self._handler_positions()
         if checkpoint is None or self._purged(checkpoint.resume):
             checkpoint = self._snapshot(checkpoint)
         assembler = Assembler(DatabaseResolver(self.engine, self.schema), debounce=self.config.debounce)
         dispatched = checkpoint.dispatched
+        batch = _Batch()
         saved_at = time.monotonic()
         dirty = False
         self.metrics.update(state="streaming", checkpoint=checkpoint.resume)
@@ -145,26 +176,32 @@ class Tailer:
                     events = assembler.feed(item)
                     if item.end.key() <= dispatched.key():
                         events = []  # read again only to rebuild what the assembler held; handled before
-                    else:
-                        dispatched = item.end
-                    self._reading = item.timestamp
-                    self._dispatch(events + assembler.flush_due())
+                    exclude = self._stores_ahead(item.end)
+                    if exclude != batch.exclude:
+                        dispatched = self._hand_over(batch, dispatched)
+                        batch.exclude = exclude
+                    batch.add(events + assembler.flush_due(), item)
                     lag = (datetime.now(UTC).replace(tzinfo=None) - item.timestamp).total_seconds()
+                    if lag < self.config.batch_after or len(batch.events) >= self.config.batch_events:
+                        dispatched = self._hand_over(batch, dispatched)
                     self.metrics.update(transactions=self.metrics.transactions + 1, lag_seconds=max(0.0, lag),
                                         holding=assembler.holding, stalled_from=None)
                     dirty = True
                     if time.monotonic() - saved_at >= self.config.checkpoint_interval:
+                        dispatched = self._hand_over(batch, dispatched)
                         self._save(assembler, dispatched)
                         saved_at, dirty = time.monotonic(), False
                 elif isinstance(item, Idle):
+                    dispatched = self._hand_over(batch, dispatched)
                     self._reading = datetime.now(UTC).replace(tzinfo=None)
-                    self._dispatch(assembler.flush_due())
+                    self._dispatch(assembler.flush_due(), exclude=self._stores_ahead(item.position))
                     self.metrics.update(lag_seconds=0.0, holding=assembler.holding, stalled_from=None)
                     if dirty or assembler.holding == 0:
                         dispatched = max(dispatched, item.position, key=Position.key)
                         self._save(assembler, dispatched, fallback=item.position)
                         saved_at, dirty = time.monotonic(), False
                 elif isinstance(item, Rotated | SchemaChanged):
+                    dispatched = self._hand_over(batch, dispatched)
                     dispatched = max(dispatched, item.position, key=Position.key)
                     self._save(assembler, dispatched, fallback=item.position)
                     saved_at, dirty = time.monotonic(), False
@@ -173,6 +210,7 @@ class Tailer:
                 if stop.is_set():
                     break
             if dirty:
+                dispatched = self._hand_over(batch, dispatched)
                 self._save(assembler, dispatched)
         finally:
             close = getattr(source, "close", None)
@@ -181,10 +219,47 @@ class Tailer:
             self._source = None
 
     # --- steps ------------------------------------------------------------------------------------------
-    def _dispatch(self, events: list[DomainEvent]) -> None:
+    def _dispatch(self, events: list[DomainEvent], *, exclude: frozenset[str] = NOBODY) -> None:
         if events:
-            self.dispatcher.dispatch(events)
-            self.metrics.count(events)
+            self.dispatcher.dispatch(events, exclude=exclude)
+            self.metrics.count(events, handled=self.dispatcher.handled)
+
+    def _hand_over(self, batch: _Batch, dispatched: Position) -> Position:
+        """Hand ``batch`` to the handlers and empty it; returns what is dispatched then."""
+        if batch.events:
+            self._reading = batch.oldest
+            self._dispatch(batch.events, exclude=batch.exclude)
+        if batch.end is not None:
+            dispatched = max(dispatched, batch.end, key=Position.key)
+        batch.events, batch.end, batch.oldest = [], None, None
+        return dispatched
+
+    def _stores_ahead(self, end: Position) -> frozenset[str]:
+        """The handlers whose store already reflects the transaction ending at ``end``."""
+        if not self._ahead:
+            return NOBODY
+        return frozenset(name for name, position in self._ahead.items() if end.key() <= position.key())
+
+    def _handler_positions(self) -> dict[str, Position]:
+        """The registered handlers' stored positions this tailer can stream from; the others are forgotten."""
+        usable: dict[str, Position] = {}
+        for name, position in self.positions.load(self.dispatcher.handler_names()).items():
+            if self._usable(position):
+                usable[name] = position
+                continue
+            log.warning("handler %r: its store was consistent with %s, which this tailer cannot read from; "
+                        "it gets the events from the checkpoint (or the snapshot) like the others", name, position,
+                        extra={"event": "tail_handler_position_unusable", "handler": name,
+                               "position": str(position)})
+            self.positions.forget(name, position)
+        return usable
+
+    def _usable(self, position: Position) -> bool:
+        """The binlog there is still on the server, and not ahead of it (a ``RESET MASTER`` numbers anew)."""
+        return not self._purged(position) and position.key() <= self._source_position().key()
+
+    def _source_position(self) -> Position:
+        return server_position(self.engine)
 
     def _save(self, assembler: Assembler, dispatched: Position, *, fallback: Position | None = None) -> None:
         """Store where to resume (the oldest held transaction, else the newest position read)."""
@@ -194,21 +269,41 @@ class Tailer:
             self._hold_lock()
         self.store.save(resume, newest)
         self.metrics.update(checkpoint=resume, checkpoint_at=time.time())
+        for name in [n for n, position in self._ahead.items() if position.key() <= newest.key()]:
+            self.positions.forget(name, self._ahead.pop(name))  # passed: the checkpoint says it all now
         self.dispatcher.run_deferred()
 
     def _snapshot(self, previous: Checkpoint | None) -> Checkpoint:
         reason = "first start" if previous is None else self._snapshot_reason(previous)
+        ahead = dict(self._ahead)
+        fed = [name for name in self.dispatcher.handler_names() if name not in ahead]
+        if ahead and not fed:
+            start = min(ahead.values(), key=Position.key)
+            log.warning("tailer takes no snapshot (%s): every handler's store is consistent with a position the "
+                        "binlog still has (%s); streaming from %s", reason,
+                        ", ".join(f"{name} at {position}" for name, position in ahead.items()), start,
+                        extra={"event": "tail_snapshot_skipped", "reason": reason, "position": str(start)})
+            self.store.save(start, start)
+            return Checkpoint(start, start, datetime.now(UTC))
         log.warning("tailer takes a snapshot (%s)", reason, extra={"event": "tail_snapshot", "reason": reason})
         self.metrics.update(state="snapshot")
+        exclude = frozenset(ahead)
 
         def dispatch(events: list[DomainEvent]) -> None:
-            self._dispatch(events)
+            self._dispatch(events, exclude=exclude)
             self.dispatcher.run_deferred()
 
         report = self._snapshot_reader().run(dispatch)
-        self.store.save(report.position, report.position)
-        self.metrics.update(checkpoint=report.position, checkpoint_at=time.time())
-        return Checkpoint(report.position, report.position, datetime.now(UTC))
+        start = min([report.position, *ahead.values()], key=Position.key)
+        if start.key() < report.position.key():
+            # the handlers with a position of their own stream from further back than the snapshot: the
+            # snapshot's handlers get only what comes after it
+            for name in fed:
+                self.positions.save(name, report.position, recorded_by="snapshot")
+                self._ahead[name] = report.position
+        self.store.save(start, start)
+        self.metrics.update(checkpoint=start, checkpoint_at=time.time())
+        return Checkpoint(start, start, datetime.now(UTC))
 
     def _snapshot_reason(self, previous: Checkpoint) -> str:
         return f"the binlog at {previous.resume} is gone"

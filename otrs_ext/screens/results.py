@@ -12,7 +12,7 @@ from datetime import datetime
 
 from markupsafe import Markup
 
-from ..search.service import Hit, SearchResult
+from ..search.service import FacetCount, Hit, SearchResult
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,19 @@ def hit_view(hit: Hit) -> HitView:
         zoom_url=hit.links["otrs"], api_url=hit.links["api"])
 
 
-def page(result: SearchResult, selected: dict[str, str], link: Callable[[dict[str, str]], str]) -> Page:
+def facet_views(facets: dict[str, list[FacetCount]], selected: dict[str, str],
+                link: Callable[[dict[str, str]], str]) -> dict[str, list[FacetView]]:
     """``link(filters)`` is the URL of the current search with ``filters`` (queue, state) instead."""
-    facets = {}
-    for name, counts in result.facets.items():
-        views = []
+    views: dict[str, list[FacetView]] = {}
+    for name, counts in facets.items():
+        views[name] = []
         for f in counts:
             chosen = f.name == selected.get(name)
-            views.append(FacetView(f.name, f.count, chosen, link({**selected, name: "" if chosen else f.name})))
-        facets[name] = views
-    return Page(total=result.total, hits=[hit_view(h) for h in result.hits], facets=facets,
-                next_cursor=result.next_cursor)
+            views[name].append(FacetView(f.name, f.count, chosen, link({**selected, name: "" if chosen else f.name})))
+    return views
+
+
+def page(result: SearchResult, selected: dict[str, str], link: Callable[[dict[str, str]], str]) -> Page:
+    """``link(filters)`` is the URL of the current search with ``filters`` (queue, state) instead."""
+    return Page(total=result.total, hits=[hit_view(h) for h in result.hits],
+                facets=facet_views(result.facets, selected, link), next_cursor=result.next_cursor)

@@ -40,7 +40,7 @@ MAX_RUNS_PER_FIELD = 4000
 # a blended token with at least three parts (two parts have no inner run besides the token itself), without
 # blend characters at its ends. Possessive quantifiers: no backtracking into ordinary words (3x faster).
 _TOKEN = re.compile(f"(?<![{WORD}])[{WORD}]++(?:[{BLEND}]++[{WORD}]++){{2,}}")
-_PARTS = re.compile(f"([{WORD}]+)")
+_SEPARATORS = re.compile(f"([{BLEND}]+)")
 
 
 def encode(token: str) -> str:
@@ -57,17 +57,16 @@ def runs(text: str) -> str:
         return ""
     found: list[str] = []
     for match in _TOKEN.finditer(text):
-        pieces = _PARTS.split(match.group())
-        # pieces alternate: '', part, separator, part, ..., part, ''
-        parts, separators = pieces[1::2], pieces[2:-1:2]
-        count = len(parts)
-        if count > MAX_TOKEN_PARTS:
+        # part, separator, part, ..., part: the token has no blend characters at its ends
+        pieces = _SEPARATORS.split(match.group())
+        last = len(pieces) - 1  # index of the last part; parts sit at even indexes
+        if last // 2 + 1 > MAX_TOKEN_PARTS:
             continue
-        for start in range(count):
-            run = parts[start]
-            for end in range(start + 1, min(count, start + MAX_RUN_PARTS)):
-                run += separators[end - 1] + parts[end]
-                if start == 0 and end == count - 1:
+        for start in range(0, last, 2):
+            run = pieces[start]
+            for end in range(start + 2, min(last, start + 2 * (MAX_RUN_PARTS - 1)) + 1, 2):
+                run += pieces[end - 1] + pieces[end]
+                if start == 0 and end == last:
                     continue  # the whole token: Sphinx indexes that itself
                 found.append(run)
         if len(found) >= MAX_RUNS_PER_FIELD:

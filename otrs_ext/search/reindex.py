@@ -11,6 +11,10 @@ which articles of the chunk changed (their ticket's or their own ``change_time``
 disappeared, and re-indexes or deletes those, repeating while it finds any. A change committed after that
 check reaches the index through its own event, applied after it. The remaining window (a change committed
 between the last check and a re-REPLACE of the same ticket) is what ``otrs-ext search reconcile`` repairs.
+
+With ``position`` (``otrs_ext.search.positions``) a run takes the source's position before it reads anything,
+keeps it with the watermark (a resumed run is consistent only with its first part's start) and, complete,
+records it for the tailer, whose ``search`` handler then gets only the transactions after it.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, func, select
 
 from schema_maps import OtrsSchema
 
+from ..events.rows import Position
 from .client import SphinxQL
 from .indexdef import INDEX_NAME
 from .indexer import Indexer, RtIndex
@@ -51,14 +56,39 @@ class ReindexState:
         raw = self.redis.hgetall(self.key)
         if not raw:
             return None
-        values = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
-        return values["watermark"], values["high"]
+        values = {(k.decode() if isinstance(k, bytes) else k): v for k, v in raw.items()}
+        if "watermark" not in values:
+            return None  # interrupted before its first chunk was done
+        return int(values["watermark"]), int(values["high"])
 
     def save(self, watermark: int, high: int) -> None:
         self.redis.hset(self.key, mapping={"watermark": watermark, "high": high})
 
+    def load_position(self) -> Position | None:
+        """The source position taken when the unfinished run began."""
+        file, pos, gtid = (v.decode() if isinstance(v, bytes) else v
+                           for v in self.redis.hmget(self.key, ["log_file", "log_pos", "gtid"]))
+        if not file:
+            return None
+        return Position(file, int(pos), gtid or None)
+
+    def start(self, position: Position | None) -> None:
+        """A new run: forget the last one's watermark; keep where this one is consistent from."""
+        self.clear()
+        if position is not None:
+            self.redis.hset(self.key, mapping={"log_file": position.log_file, "log_pos": position.log_pos,
+                                               "gtid": position.gtid or ""})
+
     def clear(self) -> None:
         self.redis.delete(self.key)
+
+
+class SourcePosition(Protocol):
+    """Where a run is consistent from: ``otrs_ext.search.positions.ReindexPosition``."""
+
+    def current(self) -> Position: ...
+
+    def record(self, position: Position) -> None: ...
 
 
 @dataclass
@@ -72,6 +102,7 @@ class ReindexReport:
     watermark: int = 0
     errors: list[str] = field(default_factory=list)
     optimized: bool = False  # the disk chunks are being merged (searchd does it in the background)
+    consistent_from: Position | None = None  # recorded for the tailer's search handler: the run is complete
 
     @property
     def articles_per_second(self) -> float:
@@ -81,7 +112,9 @@ class ReindexReport:
         resumed = f", resumed after article {self.resumed_from}" if self.resumed_from else ""
         return (f"indexed {self.articles:,} articles in {self.seconds:.1f} s ({self.articles_per_second:,.0f}/s), "
                 f"deleted {self.deleted:,}, re-indexed {self.rechecked:,} changed meanwhile, "
-                f"{self.chunks} chunks{resumed}{', index optimizing in the background' if self.optimized else ''}")
+                f"{self.chunks} chunks{resumed}{', index optimizing in the background' if self.optimized else ''}"
+                + (f"; consistent with {self.consistent_from}: the tailer's search handler goes on from there"
+                   if self.consistent_from is not None else ""))
 
 
 @dataclass(frozen=True)
@@ -102,7 +135,7 @@ def article_id_bounds(conn: Connection, schema: OtrsSchema) -> tuple[int, int]:
 def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: ReindexState | None = None,
             workers: int = DEFAULT_WORKERS, chunk: int = DEFAULT_CHUNK, resume: bool = True,
             stop_after: int | None = None, progress: Callable[[int, int], None] | None = None,
-            optimize: bool = False) -> ReindexReport:
+            optimize: bool = False, position: SourcePosition | None = None) -> ReindexReport:
     """Index all articles up to the current maximum id. ``progress(done_ids, total_ids)`` is called per chunk.
     With ``optimize`` a completed run ends with ``RtIndex.optimize``. It is opt-in: in the 1M benchmark 3 of 50
     live writes made while searchd merged were not searchable within 30 s (50 of 50 without the merge; not
@@ -110,13 +143,15 @@ def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: Rein
 
     ``resume``: continue after the stored watermark of an unfinished run. ``stop_after``: stop after that many
     chunks (tests and benchmarks simulate an interruption with it); the watermark stays for the next run.
+    ``position``: take the source position before reading and record it when the run is complete.
     """
     indexer = Indexer(engine, schema, search)
     started = time.monotonic()
     report = ReindexReport()
+    stored = state.load() if (state is not None and resume) else None
+    begun = _begin(state, stored, position)
     with engine.connect() as conn:
         low, high = article_id_bounds(conn, schema)
-    stored = state.load() if (state is not None and resume) else None
     if stored is not None:
         report.resumed_from = stored[0]
         low = stored[0] + 1
@@ -124,6 +159,7 @@ def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: Rein
     if high == 0 or low > high:
         if state is not None:
             state.clear()
+        _consistent(report, position, begun)
         report.seconds = time.monotonic() - started
         return report
     ranges = [(start, min(start + chunk - 1, high)) for start in range(low, high + 1, chunk)]
@@ -173,12 +209,32 @@ def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: Rein
     if watermark >= high:
         if state is not None:
             state.clear()
+        _consistent(report, position, begun)
         if optimize:
             with indexer.index() as rt:
                 rt.optimize()
             report.optimized = True
     report.seconds = time.monotonic() - started
     return report
+
+
+def _begin(state: ReindexState | None, stored: tuple[int, int] | None,
+           position: SourcePosition | None) -> Position | None:
+    """The position the run will be consistent with: a resumed run's from its start (its first chunks were read
+    then), a new one's taken now, before anything is read."""
+    if stored is not None:
+        return state.load_position() if state is not None else None
+    begun = position.current() if position is not None else None
+    if state is not None:
+        state.start(begun)
+    return begun
+
+
+def _consistent(report: ReindexReport, position: SourcePosition | None, begun: Position | None) -> None:
+    """The run is complete: every change up to ``begun`` is in the index, the tailer brings the rest."""
+    if position is not None and begun is not None:
+        position.record(begun)
+        report.consistent_from = begun
 
 
 def _worker(indexer: Indexer, todo: queue.Queue, done: queue.Queue) -> None:

@@ -19,9 +19,12 @@ class Clock(Protocol):
         """Naive datetime in the database session's time zone, as ``current_timestamp`` gives it."""
 
 
+_NOW = select(func.current_timestamp())  # built once: every write asks
+
+
 class DatabaseClock:
     def now(self, conn: Connection) -> datetime:
-        return conn.execute(select(func.current_timestamp())).scalar_one()
+        return conn.execute(_NOW).scalar_one()
 
 
 class FixedClock:

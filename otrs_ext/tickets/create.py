@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, delete, func, select
 
-from . import otrs_cache
+from . import otrs_cache, statements
 from .history import name
 from .html import html_to_text
 from .inputs import Attachment, NewArticle, NewTicket, text_of
@@ -49,7 +49,8 @@ def insert_ticket(w: Write, tn: str, new: NewTicket) -> Row:
     }
     if "create_time_unix" in t.c:  # OTRS 5
         values["create_time_unix"] = w.epoch_now
-    ticket_id = w.conn.execute(t.insert().values(**values)).inserted_primary_key[0]
+    ticket_id = w.conn.execute(statements.insert(t), values).inserted_primary_key[0]
+    w.new_tickets.add(ticket_id)
     ticket: Row = {"id": ticket_id, **values, "customer_id": None, "customer_user_id": None}
     w.history(ticket, "NewTicket", name(tn, new.queue, new.priority, new.state, ticket_id))
     if new.customer_id or new.customer_user:
@@ -121,6 +122,7 @@ def insert_article(w: Write, ticket: Row, article: NewArticle, store: Attachment
     }
     ids = {k: w.lookups.names(k) for k in ("communication_channel", "article_type")}
     article_id = w.schema.articles.insert(w.conn, vocabulary, ids)
+    w.new_articles[article_id] = vocabulary
     w.on_rollback.append(lambda: store.discard(article_id, content_path))
     store.write(w.conn, article_id, content_path, files, user_id=w.user_id, now=w.now)
     if w.search_index is not None:
@@ -162,23 +164,26 @@ def _bracketed(content_id: str | None) -> str | None:
 def _mark_new_message(w: Write, ticket_id: int, article_id: int) -> None:
     """TicketNewMessageUpdate: unread for everyone, read by its author (and the ticket too, if all are)."""
     tf, af = w.schema.tables.ticket_flag, w.schema.tables.article_flag
+    # The first article of a ticket this write created: the ticket has no flags yet and no other article, so
+    # the two reads below would find nothing, and every article is then seen by its author.
+    first = w.first_article_of_new(ticket_id, article_id)
     # A DELETE that matches nothing still takes a gap lock at the end of the index; concurrent creates all took
     # it and then deadlocked on their INSERTs. So: no DELETE of the just-inserted article's flags (it has none),
     # and the ticket's Seen flags are deleted only when a plain (lock-free) read finds some.
     seen = and_(tf.c.ticket_id == ticket_id, tf.c.ticket_key == "Seen")
-    if w.conn.execute(select(tf.c.ticket_id).where(seen).limit(1)).first() is not None:
+    if not first and w.conn.execute(select(tf.c.ticket_id).where(seen).limit(1)).first() is not None:
         w.conn.execute(delete(tf).where(seen))
-    w.conn.execute(af.insert().values(article_id=article_id, article_key="Seen", article_value="1",
-                                      create_time=w.now, create_by=w.user_id))
+    w.conn.execute(statements.insert(af), {"article_id": article_id, "article_key": "Seen", "article_value": "1",
+                                           "create_time": w.now, "create_by": w.user_id})
     a = w.schema.tables.article
-    unseen = w.conn.execute(
+    unseen = 0 if first else w.conn.execute(
         select(func.count()).select_from(a).where(a.c.ticket_id == ticket_id).where(
             ~select(af.c.article_id).where(and_(af.c.article_id == a.c.id, af.c.article_key == "Seen",
                                                 af.c.create_by == w.user_id)).exists())
     ).scalar_one()
     if unseen == 0:
-        w.conn.execute(tf.insert().values(ticket_id=ticket_id, ticket_key="Seen", ticket_value="1",
-                                          create_time=w.now, create_by=w.user_id))
+        w.conn.execute(statements.insert(tf), {"ticket_id": ticket_id, "ticket_key": "Seen", "ticket_value": "1",
+                                               "create_time": w.now, "create_by": w.user_id})
     w.stale.extend(otrs_cache.ticket_flag_keys(ticket_id))
 
 
@@ -186,8 +191,8 @@ def _resets_unlock_timeout(w: Write, ticket_id: int, article_id: int, sender_typ
     """An agent's article, or a customer's answer to an agent, restarts the unlock timeout (§4.3 item 9)."""
     if sender_type == "agent":
         return True
-    if sender_type != "customer":
-        return False
+    if sender_type != "customer" or w.first_article_of_new(ticket_id, article_id):
+        return False  # the first article of a new ticket answers no one
     a = w.schema.tables.article
     system = w.lookups.id("article_sender_type", "system")
     previous = w.conn.execute(

@@ -59,6 +59,7 @@ def set_value(w: Write, ticket: Row, field_name: str, value: Any) -> Row:
     if _same(kind, old, new):
         return ticket
     w.conn.execute(delete(dfv).where(dfv.c.field_id == field["id"], dfv.c.object_id == ticket["id"]))
+    w.fields_written.add((ticket["id"], field_name))
     rows = _rows(kind, new)
     if rows:
         w.conn.execute(dfv.insert(), [{"field_id": field["id"], "object_id": ticket["id"],

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
+from . import statements
 
 NAME_LIMIT = 200  # ticket_history.name is VARCHAR(200); OTRS cuts longer names
 
@@ -112,7 +113,7 @@ class HistoryWriter:
 
     def add(self, conn: Connection, ticket: Mapping[str, Any], history_type: str, text: str, *, user_id: int,
             now: datetime, article_id: int | None = None) -> None:
-        conn.execute(self.table.insert().values(
+        conn.execute(statements.insert(self.table), dict(
             name=text[:NAME_LIMIT],
             history_type_id=self.lookups.id("ticket_history_type", history_type),
             article_id=article_id,

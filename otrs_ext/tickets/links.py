@@ -76,6 +76,7 @@ def add_ticket_link(w: Write, source: Row, target: Row, link_type: str, state: s
     w.conn.execute(lr.insert().values(
         source_object_id=ticket_object, source_key=src, target_object_id=ticket_object, target_key=dst,
         type_id=the_type, state_id=the_state, create_time=w.now, create_by=w.user_id))
+    w.new_tickets.difference_update((source["id"], target["id"]))  # they now have a link: read it when asked
     w.stale.extend(otrs_cache.link_list_keys(ticket_object, the_state))
     w.history(source, "TicketLinkAdd", name(target["tn"], target["id"], source["id"]))
     w.history(target, "TicketLinkAdd", name(source["tn"], source["id"], target["id"]))
@@ -88,6 +89,7 @@ def move_ticket_links(w: Write, from_id: int, to_id: int) -> None:
     are re-pointed, and links that now join the main ticket to itself are deleted. No history is written."""
     lr = w.schema.tables.link_relation
     ticket_object = object_id(w, TICKET)
+    w.new_tickets.discard(to_id)  # it may receive links: read them when asked
     old, new = str(from_id), str(to_id)
     # OTRS compares target keys across all link types and objects here, not only ticket links of one type.
     also_from_old = select(lr.c.target_key).where(lr.c.source_key == old)

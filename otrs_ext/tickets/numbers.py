@@ -19,6 +19,7 @@ locks the file it has open.
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import re
@@ -27,9 +28,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, true, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, Update, bindparam, func, insert, select, true, update
 
 from schema_maps import OtrsSchema
 
@@ -150,7 +152,61 @@ class TicketNumbers:
                 return self._from_file(conn, self.counter_file)
             return self._from_table(conn)
 
+    def allocate_many(self, count: int) -> list[str]:
+        """Up to ``count`` new numbers from one pass of OTRS's counter steps (one 50 ms pause for all of them).
+
+        The counter rows are those ``count`` OTRS processes drawing at the same moment would leave: one row
+        each, numbered in id order by whoever comes first. A number that turns out to be in use, or whose
+        counter was given twice, is dropped rather than drawn again, so fewer may come back (a caller that
+        needs one more asks again). Generators without the counter table draw one by one."""
+        if count <= 1 or self.generator == "Random" or self.counter_file is not None:
+            return [self.allocate() for _ in range(count)]
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            return self._many_from_table(conn, count)
+
     # --- OTRS 6+: ticket_number_counter -----------------------------------------------------------------
+    def _many_from_table(self, conn: Connection, count: int) -> list[str]:
+        t = self.schema.tables.ticket_number_counter
+        now = self._now()
+        offset = 1
+        if self.generator == "AutoIncrement" and \
+                conn.execute(select(func.count()).select_from(t)).scalar_one() == 0:
+            offset = self._initial_counter(conn)
+        uids = [new_counter_uid(self.node_id) for _ in range(count)]
+        created = now.replace(tzinfo=None, microsecond=0)
+        today = self._today(now)
+        try:
+            conn.execute(insert(t), [{"counter": 0, "counter_uid": uid, "create_time": created} for uid in uids])
+            self._sleep(self.settle_seconds)
+            mine = dict(conn.execute(select(t.c.id, t.c.counter_uid).where(t.c.counter_uid.in_(uids))).all())
+            self._number_up_to(conn, max(mine), offset, now)
+            counters = dict(conn.execute(select(t.c.id, t.c.counter).where(t.c.id.in_(mine))).all())
+        except BaseException:
+            self._forget(*uids)
+            raise
+        unnumbered = [mine[row_id] for row_id, counter in counters.items() if not counter]
+        if unnumbered or len(counters) < count:
+            self._forget(*unnumbered)
+            log.warning("%d of %d counter rows were left unnumbered or deleted by another process",
+                        count - len(counters) + len(unnumbered), count)
+        drawn = {row_id: counter for row_id, counter in counters.items() if counter}
+        if not drawn:
+            return []
+        tns = {row_id: self._format(counter, now) for row_id, counter in drawn.items()}
+        ticket = self.schema.tables.ticket
+        used = set(conn.execute(select(ticket.c.tn).where(ticket.c.tn.in_(list(tns.values())))).scalars())
+        # the same twin check as allocate's, for all of them in one query
+        holders = conn.execute(select(t.c.id, t.c.counter).where(
+            t.c.counter.in_(list(drawn.values())), t.c.id > min(drawn) - TWIN_WINDOW, today)).all()
+        twinned = {counter for row_id, counter in holders if drawn.get(row_id) != counter}
+        for row_id in sorted(drawn):
+            if tns[row_id] in used:
+                log.info("ticket number %s exists; dropped", tns[row_id])
+            elif drawn[row_id] in twinned:
+                log.warning("counter %s of ticket number %s was given twice; dropped", drawn[row_id], tns[row_id])
+        return [tns[row_id] for row_id in sorted(drawn) if tns[row_id] not in used and drawn[row_id] not in twinned]
+
     def _from_table(self, conn: Connection) -> str:
         t = self.schema.tables.ticket_number_counter
         for loop in range(MAX_TRIES):
@@ -186,27 +242,7 @@ class TicketNumbers:
         try:
             row_id = conn.execute(insert(t).values(counter=0, counter_uid=uid, create_time=created)).lastrowid
             self._sleep(self.settle_seconds)
-            today = self._today(now)
-            unset = conn.execute(
-                select(t.c.id).where(t.c.counter == 0, t.c.id <= row_id, today).order_by(t.c.id)
-            ).scalars().all()
-            step = offset  # the offset applies to the first row this process numbers, whoever's it is
-            known: tuple[int, int] | None = None  # (id, counter) of the row we numbered last
-            for unset_id in unset:
-                if known is not None and known[0] == unset_id - 1:
-                    # OTRS would SELECT the nearest lower row here: that is the row we have just numbered
-                    # ourselves, and numbered counters never change. Skipping the query halves the
-                    # statements of a burst (whose rows have consecutive ids) with the same result.
-                    previous = known[1]
-                else:
-                    previous = conn.execute(
-                        select(t.c.counter).where(t.c.id < unset_id, today).order_by(t.c.id.desc()).limit(1)
-                    ).scalar() or 0
-                numbered = conn.execute(
-                    update(t).where(t.c.id == unset_id, t.c.counter == 0).values(counter=previous + step)
-                ).rowcount
-                known = (unset_id, previous + step) if numbered == 1 else None
-                step = 1
+            self._number_up_to(conn, row_id, offset, now)
             counter = conn.execute(select(t.c.counter).where(t.c.counter_uid == uid)).scalar()
         except BaseException:
             self._forget(uid)
@@ -216,16 +252,48 @@ class TicketNumbers:
             raise TicketNumberError(f"counter row {uid} was left unnumbered or deleted by another process")
         return row_id, counter
 
-    def _forget(self, uid: str) -> None:
-        """Delete our row if it is still unnumbered; a fresh connection, as the failed one may be dead."""
+    def _number_up_to(self, conn: Connection, row_id: int, offset: int, now: datetime) -> None:
+        """Steps 3–4 of OTRS's counter: number every unset row up to ``row_id`` in id order, the first one
+        ``offset`` above the row before it, each further one 1 above its predecessor."""
+        unset_rows, previous_row, number_row = self._numbering
+        day = {"day_start": now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)} \
+            if self.generator in DATE_BASED else {}
+        unset = conn.execute(unset_rows, {"up_to": row_id, **day}).scalars().all()
+        step = offset  # the offset applies to the first row this process numbers, whoever's it is
+        known: tuple[int, int] | None = None  # (id, counter) of the row we numbered last
+        for unset_id in unset:
+            if known is not None and known[0] == unset_id - 1:
+                # OTRS would SELECT the nearest lower row here: that is the row we have just numbered
+                # ourselves, and numbered counters never change. Skipping the query halves the
+                # statements of a burst (whose rows have consecutive ids) with the same result.
+                previous = known[1]
+            else:
+                previous = conn.execute(previous_row, {"below": unset_id, **day}).scalar() or 0
+            numbered = conn.execute(number_row, {"row_id": unset_id, "value": previous + step}).rowcount
+            known = (unset_id, previous + step) if numbered == 1 else None
+            step = 1
+
+    @functools.cached_property
+    def _numbering(self) -> tuple[Select[Any], Select[Any], Update]:
+        """The statements of ``_number_up_to``, built once (a burst runs them many times)."""
+        t = self.schema.tables.ticket_number_counter
+        today = t.c.create_time >= bindparam("day_start") if self.generator in DATE_BASED else true()
+        return (select(t.c.id).where(t.c.counter == 0, t.c.id <= bindparam("up_to"), today).order_by(t.c.id),
+                select(t.c.counter).where(t.c.id < bindparam("below"), today).order_by(t.c.id.desc()).limit(1),
+                update(t).where(t.c.id == bindparam("row_id"), t.c.counter == 0).values(counter=bindparam("value")))
+
+    def _forget(self, *uids: str) -> None:
+        """Delete our rows that are still unnumbered; a fresh connection, as the failed one may be dead."""
+        if not uids:
+            return
         t = self.schema.tables.ticket_number_counter
         try:
             with self.engine.connect() as raw:
                 conn = raw.execution_options(isolation_level="AUTOCOMMIT")
-                conn.execute(t.delete().where(t.c.counter_uid == uid, t.c.counter == 0))
+                conn.execute(t.delete().where(t.c.counter_uid.in_(uids), t.c.counter == 0))
         except Exception:
             # The original error is re-raised by the caller; this one must not replace it.
-            log.exception("could not delete unnumbered ticket_number_counter row %s", uid)
+            log.exception("could not delete unnumbered ticket_number_counter rows %s", ", ".join(uids))
 
     def _today(self, now: datetime) -> ColumnElement[bool]:
         """OTRS's ``create_time >= today 00:00:00`` condition, for date-based generators only."""

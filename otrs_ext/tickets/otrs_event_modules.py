@@ -17,6 +17,7 @@ Modules whose effect otrs-ext writes itself, in the same transaction, are never 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -76,12 +77,21 @@ class EventModule:
         """Znuny's test: no Event config = every event, else ``$Event =~ /$Config{Event}/``."""
         if not self.event:
             return True
-        try:
-            return re.search(self.event, event) is not None
-        except re.error:
+        found = _search(self.event, event)
+        if found is None:
             log.warning("event module %s: its Event %r is no regular expression Python reads; not queued",
                         self.key, self.event, extra={"event": "otrs_event_module_bad_regex"})
-            return False
+        return bool(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _search(pattern: str, event: str) -> bool | None:
+    """Whether ``pattern`` finds ``event``; None for a pattern Python cannot read. Every write asks this for
+    each module and event: the answers are few and never change."""
+    try:
+        return re.search(pattern, event) is not None
+    except re.error:
+        return None
 
 
 def _module(key: str, module: str, event: str = "", transaction: bool = False, **extra: str) -> EventModule:

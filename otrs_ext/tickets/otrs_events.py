@@ -186,15 +186,18 @@ class EventRecorder:
     def _article(self, w: Write, ticket: Row, history_type: str, comment: str, article_id: int,
                  user_id: int) -> None:
         tid = int(ticket["id"])
-        query = w.schema.articles.select()
-        article = w.conn.execute(query.where(query.selected_columns.id == article_id)).mappings().first()
+        article = w.written_article(article_id)  # the values this write has just inserted, else read them
+        if article is None:
+            query = w.schema.articles.select()
+            article = w.conn.execute(query.where(query.selected_columns.id == article_id)).mappings().first()
         add = self._adder(tid, user_id)
         add("ArticleCreate", {"ArticleID": article_id, "TicketID": tid,
                               "OldTicketData": self._ticket_data(w, ticket)}, BACKEND)
         if article is None:
             return
         kind = history_type.lower()
-        first = kind in NEW_TICKET_NOTIFYING and self._first_article(w, tid, article_id)
+        first = kind in NEW_TICKET_NOTIFYING and (
+            w.first_article_of_new(tid, article_id) or self._first_article(w, tid, article_id))
         if not first and kind not in ("addnote", "followup"):
             return
         event = "NotificationNewTicket" if first else "NotificationAddNote" if kind == "addnote" else \

@@ -85,7 +85,19 @@ def _hash(out: bytearray, value: Mapping[str, Any]) -> None:
 
 
 def _key(key: str) -> tuple[int, bytes]:
-    """(key flags, stored bytes) as Perl's hash keeps the key."""
+    """(key flags, stored bytes) as Perl's hash keeps the key; the same few keys recur in every task."""
+    known = _KEYS.get((type(key), key))  # the type too: Flagged("a") == "a", but is stored differently
+    if known is None:
+        if len(_KEYS) > 10_000:
+            _KEYS.clear()
+        known = _KEYS[(type(key), key)] = _encode_key(key)
+    return known
+
+
+_KEYS: dict[tuple[type, str], tuple[int, bytes]] = {}
+
+
+def _encode_key(key: str) -> tuple[int, bytes]:
     if key.isascii() and not isinstance(key, Flagged):
         return 0, key.encode("ascii")
     if all(ord(ch) < 0x100 for ch in key):

@@ -100,12 +100,17 @@ class _Facts:
             self.cache[key] = read()
         return self.cache[key]
 
+    # A ticket this write inserted has only the rows this write gave it (``Write.new_tickets``): no parent
+    # link, and no dynamic field value but those in ``Write.fields_written``. Its articles' values are known.
+
     def ticket(self, ticket_id: int) -> Row | None:
         t = self.w.schema.tables.ticket
         return self.once(("ticket", ticket_id), lambda: self.w.conn.execute(
             select(t).where(t.c.id == ticket_id)).mappings().first())
 
     def field_value(self, ticket_id: int, field_name: str) -> bool:
+        if ticket_id in self.w.new_tickets and (ticket_id, field_name) not in self.w.fields_written:
+            return False
         df, dfv = self.w.schema.tables.dynamic_field, self.w.schema.tables.dynamic_field_value
         return self.once(("df", (ticket_id, field_name)), lambda: self.w.conn.execute(
             select(dfv.c.object_id).join(df, df.c.id == dfv.c.field_id)
@@ -126,6 +131,8 @@ class _Facts:
         tables = self.w.schema.tables
         if "link_relation" not in tables:
             return True  # cannot tell: let the module look
+        if ticket_id in self.w.new_tickets:
+            return False
         r, o, ty, st = tables.link_relation, tables.link_object, tables.link_type, tables.link_state
         source, target = o.alias("source"), o.alias("target")
         return self.once(("parent", ticket_id), lambda: self.w.conn.execute(
@@ -136,6 +143,9 @@ class _Facts:
                    st.c.name == "Valid", r.c.target_key == str(ticket_id)).limit(1)).first() is not None)
 
     def article(self, article_id: int) -> Mapping[str, Any] | None:
+        written = self.w.written_article(article_id)
+        if written is not None:
+            return written  # as this write inserted it: sender type id, channel, a_body
         query = self.w.schema.articles.select()
         return self.once(("article", article_id), lambda: self.w.conn.execute(
             query.where(query.selected_columns.id == article_id)).mappings().first())
@@ -209,7 +219,8 @@ def plan(installation: Installation, modules: Iterable[EventModule], events: lis
 def identifier() -> int:
     """An 18-digit task identifier shaped like OTRS's own: process id, microseconds, random digits."""
     head = f"{os.getpid()}{int(time.time() * 1_000_000) % 1_000_000}"[:17]
-    return int(head + "".join(secrets.choice("0123456789") for _ in range(18 - len(head))))
+    width = 18 - len(head)
+    return int(head + f"{secrets.randbelow(10 ** width):0{width}d}")  # one draw, not one per digit
 
 
 def encode(data: Mapping[str, Any]) -> bytes:

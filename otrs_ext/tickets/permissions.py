@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, or_, select, union
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, false, or_, select, union
 
 from schema_maps import OtrsSchema
 
@@ -59,12 +59,23 @@ class Permissions:
         self.responsible_enabled = responsible_enabled
         self.watcher_enabled = watcher_enabled
         self.customer_company_access = customer_company_access
+        # built once per permission (and reused with the agent's id as parameter): every request asks
+        self._group_queries: dict[str, Any] = {}
+        self._queue_grant_queries: dict[str, Any] = {}
+        self._queue_query = self._build_queue_query()
 
     # --- agents: groups and queues ----------------------------------------------------------------
     def agent_group_ids(self, conn: Connection, user_id: int, permission: str) -> frozenset[int]:
         """Valid groups on which the valid agent ``user_id`` holds ``permission`` (or ``rw``), directly or
         through a valid role."""
+        query = self._group_queries.get(permission)
+        if query is None:
+            query = self._group_queries[permission] = self._build_group_query(permission)
+        return frozenset(row[0] for row in conn.execute(query, {"agent_id": user_id}))
+
+    def _build_group_query(self, permission: str) -> Any:
         keys = implied_keys(permission)
+        user_id = bindparam("agent_id")
         t = self.schema.tables
         gu, ru, gr, roles, groups, users = t.group_user, t.role_user, t.group_role, t.roles, t.groups, t.users
         direct = (
@@ -87,7 +98,7 @@ class Permissions:
             .where(ru.c.user_id == user_id, gr.c.permission_key.in_(keys), gr.c.permission_value == 1,
                    users.c.valid_id == VALID_ID, roles.c.valid_id == VALID_ID, groups.c.valid_id == VALID_ID)
         )
-        return frozenset(row[0] for row in conn.execute(union(direct, via_roles)))
+        return union(direct, via_roles)
 
     def agent_queue_ids(self, conn: Connection, user_id: int, permission: str, *,
                         valid_only: bool = False) -> frozenset[int]:
@@ -104,8 +115,16 @@ class Permissions:
 
     def can_queue(self, conn: Connection, user_id: int, queue_id: int, permission: str) -> bool:
         """Whether the agent holds ``permission`` on the group of queue ``queue_id`` (raises NotFound)."""
-        group_id = self._queue(conn, queue_id)["group_id"]
-        return group_id in self.agent_group_ids(conn, user_id, permission)
+        query = self._queue_grant_queries.get(permission)
+        if query is None:
+            # one statement for both reads (the queue's group, the agent's groups): every create asks
+            q = self.schema.tables.queue
+            query = self._queue_grant_queries[permission] = select(
+                q.c.group_id.in_(self._build_group_query(permission))).where(q.c.id == bindparam("queue_id"))
+        row = conn.execute(query, {"queue_id": queue_id, "agent_id": user_id}).first()
+        if row is None:
+            raise NotFound(f"queue {queue_id} does not exist")
+        return bool(row[0])
 
     def require_queue(self, conn: Connection, user_id: int, queue_id: int, permission: str) -> None:
         """Raise ``PermissionDenied`` unless the agent holds ``permission`` on the queue's group."""
@@ -250,10 +269,12 @@ class Permissions:
             raise NotFound(f"ticket {ticket_id} does not exist")
         return dict(row)
 
-    def _queue(self, conn: Connection, queue_id: int) -> Mapping[str, Any]:
+    def _build_queue_query(self) -> Any:
         q = self.schema.tables.queue
-        query = select(q.c.id, q.c.name, q.c.group_id).where(q.c.id == queue_id)
-        row = conn.execute(query).mappings().first()
+        return select(q.c.id, q.c.name, q.c.group_id).where(q.c.id == bindparam("queue_id"))
+
+    def _queue(self, conn: Connection, queue_id: int) -> Mapping[str, Any]:
+        row = conn.execute(self._queue_query, {"queue_id": queue_id}).mappings().first()
         if row is None:
             raise NotFound(f"queue {queue_id} does not exist")
         return dict(row)

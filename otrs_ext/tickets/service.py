@@ -82,10 +82,11 @@ class TicketService:
         ``as_system`` writes as OTRS's PostMaster does for incoming mail: without an agent's queue permission
         (the caller restricts the queues). ``also(conn, created)`` adds the caller's own rows (e.g. where the
         ticket came from) to the same transaction."""
-        fields, tn = self._prepare_create(user_id, ticket, [article] if article is not None else [],
-                                          as_system=as_system)
+        fields, queue_id = self._prepare_create(user_id, ticket, [article] if article is not None else [])
+        number = _Number(self, user_id, queue_id, check=not as_system)
 
         def run(w: Write) -> Created:
+            tn = number.tn
             row = create.insert_ticket(w, tn, ticket)
             for field_name, value in fields.items():
                 row = setters.set_dynamic_field(w, row, field_name, value)
@@ -97,19 +98,20 @@ class TicketService:
                 also(w.conn, created)
             return created
 
-        return self._write(user_id, run)
+        return self._write(user_id, run, before=number.draw)
 
     def create_ticket_gi(self, user_id: int, request: gi_create.GiTicketCreate) -> Created:
         """TicketCreate as Znuny's GenericTicketConnector writes it (``gi_create``), in one transaction."""
         ticket = request.ticket
-        fields, tn = self._prepare_create(user_id, ticket, request.articles, lock=request.lock)
+        fields, queue_id = self._prepare_create(user_id, ticket, request.articles, lock=request.lock)
+        number = _Number(self, user_id, queue_id, check=True)
 
         def run(w: Write) -> Created:
-            row, article_ids = gi_create.write(w, tn, request, fields, self.store)
-            return Created(ticket_id=row["id"], tn=tn, article_id=article_ids[0] if article_ids else None,
+            row, article_ids = gi_create.write(w, number.tn, request, fields, self.store)
+            return Created(ticket_id=row["id"], tn=number.tn, article_id=article_ids[0] if article_ids else None,
                            article_ids=tuple(article_ids))
 
-        return self._write(user_id, run)
+        return self._write(user_id, run, before=number.draw)
 
     def update_ticket_gi(self, user_id: int, ticket_id: int, request: gi_update.GiTicketUpdate) -> list[int]:
         """TicketUpdate as Znuny's GenericTicketConnector writes it (``gi_update``), in one transaction: every
@@ -152,8 +154,9 @@ class TicketService:
         return self._write(user_id, run)
 
     def _prepare_create(self, user_id: int, ticket: NewTicket, articles: Sequence[NewArticle], *,
-                        as_system: bool = False, lock: str | None = None) -> tuple[dict[str, Any], str]:
-        """Every input of a create checked (all problems at once), the queue permission, then the number."""
+                        lock: str | None = None) -> tuple[dict[str, Any], int]:
+        """Every input of a create checked (all problems at once); returns the checked dynamic field values
+        and the queue's id. The queue permission and the number follow in the write (``_Number``)."""
         problems: list[tuple[str, str]] = []
         self._check_names(problems, ("queue", ticket.queue, "ticket.queue"),
                           ("ticket_state", ticket.state, "ticket.state"),
@@ -168,12 +171,7 @@ class TicketService:
             self._check_article(article, "article" if len(articles) == 1 else f"articles[{i}]", problems)
         fields = self._check_fields(problems, ticket.dynamic_fields, "ticket.dynamic_fields")
         raise_problems(problems)
-        queue_id = self.lookups().id("queue", ticket.queue)
-        if not as_system:
-            with self.engine.connect() as conn:
-                # Checked before a number is drawn, so a refused create leaves no counter row behind.
-                self.permissions.require_queue(conn, user_id, queue_id, "create")
-        return fields, self.numbers.allocate()
+        return fields, self.lookups().id("queue", ticket.queue)
 
     def add_article(self, user_id: int, ticket_id: int, article: NewArticle, *, move_to: str | None = None,
                     as_system: bool = False) -> int:
@@ -322,13 +320,17 @@ class TicketService:
     def _require_move(self, w: Write, user_id: int, queue: str) -> None:
         self.permissions.require_queue(w.conn, user_id, w.lookups.id("queue", queue), "move_into")
 
-    def _write(self, user_id: int, operation: Callable[[Write], T]) -> T:
+    def _write(self, user_id: int, operation: Callable[[Write], T], *,
+               before: Callable[[Connection], None] | None = None) -> T:
         """``operation`` in one transaction, run again when InnoDB chose it as a deadlock victim (concurrent
-        creates meet on the flag and history tables' gap locks); undo steps run after every failed attempt."""
+        creates meet on the flag and history tables' gap locks); undo steps run after every failed attempt.
+        ``before(conn)`` runs first in each attempt's transaction, before the write's moment is read."""
         for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
             undo: list[Callable[[], None]] = []
             try:
                 with self.engine.begin() as conn:
+                    if before is not None:
+                        before(conn)
                     w = Write(conn=conn, schema=self.schema, lookups=self.lookups(), now=self.clock.now(conn),
                               user_id=user_id, timezone=self.timezone, on_rollback=undo,
                               recorder=self.side_effects.recorder(conn) if self.side_effects else None,
@@ -434,3 +436,24 @@ class TicketService:
                     "AND table_collation NOT LIKE 'utf8mb4%'"))
                 self._narrow_tables = frozenset(r[0] for r in rows)
         return self._narrow_tables
+
+
+class _Number:
+    """A create's ticket number: drawn in the write's transaction after the queue permission (one connection
+    for both, and a refused create leaves no counter row behind), and only once, whatever the retries; before
+    the write's moment is read, so the ticket is not older than its number, as in OTRS."""
+
+    def __init__(self, service: TicketService, user_id: int, queue_id: int, *, check: bool) -> None:
+        self.service, self.user_id, self.queue_id, self.check = service, user_id, queue_id, check
+        self._tn: str | None = None
+
+    def draw(self, conn: Connection) -> None:
+        if self.check:
+            self.service.permissions.require_queue(conn, self.user_id, self.queue_id, "create")
+        if self._tn is None:
+            self._tn = self.service.numbers.allocate()
+
+    @property
+    def tn(self) -> str:
+        assert self._tn is not None, "drawn in _write's before step"
+        return self._tn

@@ -19,7 +19,7 @@ from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
 from ..errors import NotFound
-from . import otrs_cache
+from . import otrs_cache, statements
 from .clock import epoch
 from .history import HistoryWriter
 from .otrs_events import EventRecorder
@@ -44,6 +44,23 @@ class Write:
     recorder: EventRecorder | None = None
     # OTRS's DB full-text index, written with each new article; None = no index rows
     search_index: ArticleSearchIndex | None = None
+    # Tickets this write inserted: whatever hangs off them (flags, links, field values, articles) can only be
+    # what this write added, so later steps need not read it back.
+    new_tickets: set[int] = field(default_factory=set)
+    # The articles this write inserted (id -> the values written), in order.
+    new_articles: dict[int, Row] = field(default_factory=dict)
+    # (ticket id, field name) of every dynamic field value this write changed.
+    fields_written: set[tuple[int, str]] = field(default_factory=set)
+
+    def written_article(self, article_id: int) -> Row | None:
+        """The values of an article this write inserted, where reading it back would give the same: OTRS 6+'s
+        article tables hold them as given (OTRS 5's article type folds channel and visibility into one)."""
+        return self.new_articles.get(article_id) if self.schema.traits.article_split else None
+
+    def first_article_of_new(self, ticket_id: int, article_id: int) -> bool:
+        """Whether ``article_id`` is the first article of a ticket this write inserted."""
+        return ticket_id in self.new_tickets and next(
+            (i for i, a in self.new_articles.items() if a["ticket_id"] == ticket_id), None) == article_id
 
     @property
     def epoch_now(self) -> int:
@@ -62,7 +79,7 @@ class Write:
         by = self.user_id if by is None else by
         t = self.schema.tables.ticket
         values = {**values, "change_time": self.now, "change_by": by}
-        self.conn.execute(t.update().where(t.c.id == ticket["id"]).values(**values))
+        self.conn.execute(statements.update_by_id(t), {**values, statements.WHERE_ID: ticket["id"]})
         self.stale.extend(otrs_cache.ticket_keys(ticket["id"]))
         return {**ticket, **values}
 

@@ -104,3 +104,23 @@ def test_cli_search_query_prints_json(api, indexed, monkeypatch) -> None:
     assert printed["total"] == 2 and printed["match"] == "(=reg.ru | =reg\ue000ru)"
     refused = CliRunner().invoke(main, ["search", "query", "--as", "agent1", "--", "-spam"])
     assert refused.exit_code == 2 and "exclusions (-word) alone cannot be searched" in refused.output
+
+
+def test_counts_route_answers_the_exact_total_and_facets_alone(api, indexed) -> None:
+    """A client showing the page first asks with facets=false and fetches the counts beside it."""
+    made, token = indexed
+    agent = api.auth(api.agent_key)
+    page = api.client.get("/api/v1/search?q=reg.ru&facets=false", headers=agent).get_json()
+    assert page["total"] == 2 and page["facets"] == {} and len(page["hits"]) == 2
+    counts = api.client.get("/api/v1/search/counts?q=reg.ru", headers=agent).get_json()
+    assert counts["total"] == 2 and "hits" not in counts
+    assert [(f["name"], f["count"]) for f in counts["facets"]["queue"]] == [("Raw", 2)]
+    by_article = api.client.get("/api/v1/search/counts?q=reg.ru&group=article", headers=agent).get_json()
+    assert by_article["total"] == 3  # the internal note too
+    mine = api.client.get("/api/v1/search/counts?q=reg.ru", headers=api.auth(token)).get_json()
+    assert mine["total"] == 1 and [f["count"] for f in mine["facets"]["queue"]] == [1]
+    assert api.client.get("/api/v1/search/counts?q=reg.ru", headers=api.auth(api.outsider_key)).get_json()["total"] == 0
+    refused = api.client.get("/api/v1/search/counts?q=-spam", headers=agent)
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["path"] == "q"
+    assert api.client.get("/api/v1/search/counts?q=x&group=thread", headers=agent).status_code == 422
+    assert "/search/counts" in api.client.get("/api/v1/openapi.json").get_json()["paths"]

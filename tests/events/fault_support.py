@@ -247,7 +247,7 @@ class Running:
 
 
 def run_tailer(engine: Engine, plugins: dict[str, object], *, skip: Iterable[str] = (),
-               generation: str = "znuny71") -> Running:
+               generation: str = "znuny71", **config: object) -> Running:
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for name, plugin in plugins.items():
@@ -255,7 +255,8 @@ def run_tailer(engine: Engine, plugins: dict[str, object], *, skip: Iterable[str
     schema = schema_maps.load(generation)
     dispatcher = Dispatcher(manager, Services(engine=engine, schema=schema), skip=skip)
     tailer = Tailer(engine, schema, dispatcher,
-                    config=TailConfig(debounce=0.5, heartbeat=0.2, checkpoint_interval=0.2))
+                    config=TailConfig(**{"debounce": 0.5, "heartbeat": 0.2, "checkpoint_interval": 0.2,
+                                         **config}))  # type: ignore[arg-type]
     stop = threading.Event()
     running = Running(tailer, stop, threading.Thread(target=lambda: None, daemon=True))
 

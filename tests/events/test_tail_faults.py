@@ -395,6 +395,73 @@ def test_a_failing_handler_stops_the_tailer_before_the_checkpoint_and_skip_gets_
     assert event_log(engine)[after].deliveries == 1
 
 
+# --- 7b. a crash in the middle of a group of transactions --------------------------------------------------------
+class CrashInGroup:
+    """A batch handler that dies in the middle of the ``nth`` group of several events it is handed (the tailer
+    stops there without a checkpoint, as after a crash), naming one event in the middle of the group."""
+
+    def __init__(self, nth: int) -> None:
+        self.nth = nth
+        self.groups: list[list[str]] = []
+        self.poison: str | None = None
+
+    @hookspecs.hookimpl
+    def on_batch(self, events: list) -> None:
+        ids = [event.event_id for event in events]
+        if self.poison is None and len(ids) > 1:
+            self.groups.append(ids)
+            if len(self.groups) == self.nth:
+                self.poison = ids[len(ids) // 2]
+        if self.poison in ids:
+            raise RuntimeError("died in the middle of a group")
+
+
+@pytest.mark.parametrize("crash_before_event_log", [True, False], ids=["before-its-commit", "after-its-commit"])
+def test_a_crash_mid_group_neither_loses_nor_duplicates_event_log_rows(otrs_database,
+                                                                      crash_before_event_log: bool) -> None:
+    engine = otrs_database("znuny71", migrated=True)
+    history_before = max_history_id(engine)
+    first = run_tailer(engine, {"event_log": event_log_handler})
+    wait_for(lambda: logged_count(engine) >= 2, 30, "the first start's snapshot")
+    first.halt()
+    for n in range(30):  # a backlog of small OTRS-style transactions (one statement each) while nothing tails
+        ticket_id = create_ticket(engine, f"20261127{n:08d}", f"backlog {n}")
+        for note in range(2):
+            add_note(engine, ticket_id, f"note {note}", f"body {n}/{note}")
+    expected = expected_ids(engine, history_after=history_before)
+
+    crash = CrashInGroup(nth=2)
+    plugins = {"crash": crash, "event_log": event_log_handler} if crash_before_event_log else \
+        {"event_log": event_log_handler, "crash": crash}
+    # every transaction counts as behind: the backlog goes to the handlers in groups of 40+ events (no
+    # checkpoint is due in between to hand a group over early)
+    crashed = run_tailer(engine, plugins, batch_after=0, batch_events=40, checkpoint_interval=60)
+    error = crashed.ended(30)
+    assert isinstance(error, HandlerFailed) and error.event.event_id == crash.poison  # the event, not the group
+    group = crash.groups[-1]
+    assert len(group) >= 40
+    assert sum(event_id.startswith("history:") for event_id in group) > 1  # each row was its own transaction
+    logged = event_log(engine)
+    if crash_before_event_log:
+        assert not set(group) & logged.keys()  # none of the group: its transaction never began
+    else:
+        assert set(group) <= logged.keys()  # all of it, committed as one
+    assert logged.keys() < expected  # the crash left work to do
+
+    restarted = run_tailer(engine, {"event_log": event_log_handler}, batch_after=0, batch_events=40)
+    wait_for(lambda: logged_count(engine) >= len(expected), 60, f"all {len(expected)} events in the event log")
+    restarted.halt()
+    assert restarted.error is None
+    logged = event_log(engine)
+    assert logged.keys() == expected  # nothing lost, nothing extra: one row per event id
+    redelivered = {event_id for event_id, row in logged.items() if row.deliveries > 1}
+    if crash_before_event_log:
+        assert not set(group) & redelivered
+    else:  # the checkpoint had not passed the group: it came again, and its rows were counted, not copied
+        assert set(group) <= redelivered
+        assert {logged[event_id].deliveries for event_id in group} == {2}
+
+
 # --- 8. /metrics and /healthz -----------------------------------------------------------------------------------
 def fetch(url: str) -> tuple[int, str, str]:
     try:

@@ -59,6 +59,9 @@ def test_agent_logs_in_searches_and_logs_out(screens, browser, tmp_path) -> None
     assert driver.find_element(By.ID, "total").text == "2 tickets"
     marks = [m.text.lower() for m in driver.find_elements(By.CSS_SELECTOR, ".hit mark")]
     assert marks and all("reg" in m or "ru" in m for m in marks), marks
+    # the counts arrive from /agent/search/counts after the page (search.js)
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "facets").get_attribute("data-loaded"))
+    assert driver.find_element(By.ID, "facets").get_attribute("data-loaded") == "1"
     queues = {a.get_attribute("data-name"): a.find_element(By.XPATH, "../span").text
               for a in driver.find_elements(By.CSS_SELECTOR, "#facet-queue a")}
     states = {a.get_attribute("data-name"): a.find_element(By.XPATH, "../span").text

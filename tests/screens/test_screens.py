@@ -56,7 +56,13 @@ def test_hits_facets_links_and_escaping(screens) -> None:
     assert f'href="/api/v1/tickets/{dns}"' in html
     assert re.search(rf'href="https://otrs.example/otrs/index.pl\?Action=AgentTicketZoom;TicketID={dns};ArticleID=\d+"',
                      html)
-    assert 'href="/agent/search?q=reg.ru&amp;sort=relevance&amp;queue=Raw"' in html
+    # the counts by queue and state come from a second request the page's script makes (or inline on request)
+    assert 'data-counts="/agent/search/counts?q=reg.ru&amp;sort=relevance"' in html and 'id="facet-queue"' not in html
+    counts = client.get("/agent/search/counts?q=reg.ru&sort=relevance").get_data(as_text=True)
+    assert 'href="/agent/search?q=reg.ru&amp;sort=relevance&amp;queue=Raw"' in counts
+    inline = client.get("/agent/search?q=reg.ru&facets=1").get_data(as_text=True)
+    assert 'href="/agent/search?q=reg.ru&amp;sort=relevance&amp;queue=Raw"' in inline and "data-counts" not in inline
+    assert screens.app.test_client().get("/agent/search/counts?q=reg.ru").status_code == 401  # not logged in
     hostile = client.get("/agent/search", query_string={"q": "<script>alert(1)</script>"}).get_data(as_text=True)
     assert "<script>" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
     broken = client.get("/agent/search", query_string={"q": '")'})

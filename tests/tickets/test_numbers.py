@@ -237,6 +237,38 @@ def test_interleaved_with_otrs_own_counter(otrs_database) -> None:
     assert sorted(r[0] for r in counter_rows(engine)) == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_batch_is_what_as_many_otrs_processes_would_draw(otrs_database) -> None:
+    """allocate_many: one pause, one counter row per number, numbered in id order together with an OTRS
+    process's row that sat between; every row as OTRS leaves it."""
+    engine = otrs_database("znuny71")
+    dbapi = autocommit_dbapi(engine)
+    early = OtrsCounter(dbapi, "2025-11-25 20:00:00")
+    early.insert()  # OTRS inserted before us and is still asleep
+    late = OtrsCounter(dbapi, "2025-11-25 20:00:00")
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        late.insert()  # and another one after our rows, while we sleep: not ours to number
+
+    tns = make(engine, sleep=sleep).allocate_many(4)
+    assert (early.number(), late.number()) == (1, 6)
+    dbapi.close()
+    assert slept == [0.05]
+    assert tns == [date_checksum_number("20251125", "10", c) for c in (2, 3, 4, 5)]
+    rows = counter_rows(engine)
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert all(len(uid) == 32 and created == datetime(2025, 11, 25, 20, 0, 0) for _, uid, created in rows)
+    assert len({uid for _, uid, _ in rows}) == 6
+
+
+def test_a_batch_drops_a_number_in_use(otrs_database) -> None:
+    engine = otrs_database("znuny71")
+    add_tn(engine, "znuny71", date_checksum_number("20251125", "10", 2))
+    assert make(engine).allocate_many(3) == [date_checksum_number("20251125", "10", c) for c in (1, 3)]
+    assert [r[0] for r in counter_rows(engine)] == [1, 2, 3]
+
+
 def test_no_unnumbered_row_is_left_after_a_failure(otrs_database) -> None:
     engine = otrs_database("znuny71")
 
@@ -245,6 +277,8 @@ def test_no_unnumbered_row_is_left_after_a_failure(otrs_database) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         make(engine, sleep=boom).allocate()
+    with pytest.raises(KeyboardInterrupt):
+        make(engine, sleep=boom).allocate_many(3)
     assert counter_rows(engine) == []
 
 
