@@ -27,9 +27,9 @@ from sqlalchemy import create_engine  # noqa: E402
 
 import schema_maps  # noqa: E402
 from otrs_ext.db import migrate  # noqa: E402
+from otrs_ext.db.sphinxql import SphinxQL  # noqa: E402
 from otrs_ext.localservices import MariaDBServer, SphinxServer  # noqa: E402
 from otrs_ext.search import indexer as indexer_module  # noqa: E402
-from otrs_ext.search.client import SphinxQL  # noqa: E402
 from otrs_ext.search.indexer import Indexer  # noqa: E402
 from otrs_ext.search.reindex import reindex  # noqa: E402
 from otrs_ext.seed import run_seed  # noqa: E402

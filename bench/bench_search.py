@@ -58,16 +58,16 @@ from sqlalchemy import Engine, create_engine, select, text  # noqa: E402
 
 from otrs_ext.db import migrate  # noqa: E402
 from otrs_ext.db.lookups import Lookups  # noqa: E402
+from otrs_ext.db.sphinxql import SphinxQL  # noqa: E402
 from otrs_ext.events import hookspecs  # noqa: E402
 from otrs_ext.events.checkpoint import CheckpointStore  # noqa: E402
 from otrs_ext.events.dispatch import Dispatcher, Services  # noqa: E402
-from otrs_ext.events.handlers import search_index  # noqa: E402
+from otrs_ext.events.handlers.search_index import SearchHandler  # noqa: E402
 from otrs_ext.events.tailer import TailConfig, Tailer, server_position  # noqa: E402
 from otrs_ext.localservices import MariaDBServer, SphinxServer  # noqa: E402
 from otrs_ext.localservices.redis import RedisServer  # noqa: E402
 from otrs_ext.search import indexdef  # noqa: E402
 from otrs_ext.search.cache import RedisSearchCache  # noqa: E402
-from otrs_ext.search.client import SphinxQL  # noqa: E402
 from otrs_ext.search.query import parse, with_runs  # noqa: E402
 from otrs_ext.search.reindex import reindex  # noqa: E402
 from otrs_ext.search.service import SearchFilter, SearchService  # noqa: E402
@@ -322,7 +322,7 @@ def latency(engine: Engine, schema: OtrsSchema, client: SphinxQL, service: Searc
     """Milliseconds from each probe article's commit until a search as the agent finds it."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    manager.register(search_index, name="search")
+    manager.register(SearchHandler(), name="search")
     dispatcher = Dispatcher(manager, Services(engine=engine, schema=schema, search=client))
     position = server_position(engine)
     CheckpointStore(engine, "bench-search").save(position, position)

@@ -17,8 +17,8 @@ from schema_maps import OtrsSchema
 
 from .db.engine import make_engine
 from .db.lookups import Lookups
-from .plugins import make_plugin_manager
-from .search.client import SphinxQL
+from .db.sphinxql import SphinxQL
+from .events.plugins import make_plugin_manager
 from .settings import Settings
 
 

@@ -7,7 +7,7 @@ layout turns it into the rows of its generation. Reads get the same vocabulary b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Select, Table, case, literal, select
@@ -19,6 +19,8 @@ MIME_COLUMNS = (
 AUDIT_COLUMNS = ("create_time", "create_by", "change_time", "change_by")
 
 Lookups = Mapping[str, Mapping[str, int]]  # uniform lookup table -> name -> id
+# sends one INSERT of ``row`` into ``table`` and returns the new row's id (the caller's way of sending SQL)
+InsertRow = Callable[[Connection, Table, dict[str, Any]], int]
 
 
 class ArticleLayout(Protocol):
@@ -28,8 +30,10 @@ class ArticleLayout(Protocol):
     def bulk_rows(self, article: Mapping[str, Any], ids: Lookups) -> list[tuple[Table, dict[str, Any]]]:
         """Rows for an article whose ``id`` the caller chose (bulk loads into a quiet database)."""
 
-    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups) -> int:
-        """Insert one article the way OTRS does (database-assigned id); return the id."""
+    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups, *,
+               run: InsertRow | None = None) -> int:
+        """Insert one article the way OTRS does (database-assigned id); return the id. ``run`` sends each
+        INSERT (default: SQLAlchemy's ``conn.execute``)."""
 
     def select(self) -> Select:
         """Every article with the uniform columns; filter with ``.where(...)`` on ``ticket_id`` / ``id``."""
@@ -37,6 +41,11 @@ class ArticleLayout(Protocol):
 
 def _pick(article: Mapping[str, Any], names: tuple[str, ...], table: Table) -> dict[str, Any]:
     return {n: article[n] for n in names if n in article and n in table.c}
+
+
+def _insert_row(conn: Connection, table: Table, row: dict[str, Any]) -> int:
+    # the row as parameters of a plain INSERT: building ``.values(row)`` statements costs more than running them
+    return int(conn.execute(table.insert(), row).inserted_primary_key[0])
 
 
 class MimeArticleLayout:
@@ -67,11 +76,12 @@ class MimeArticleLayout:
     def bulk_rows(self, article: Mapping[str, Any], ids: Lookups) -> list[tuple[Table, dict[str, Any]]]:
         return [(self.meta, self._meta_row(article, ids)), (self.mime, self._mime_row(article["id"], article))]
 
-    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups) -> int:
-        # the rows as parameters of a plain INSERT: building ``.values(row)`` statements costs more than running them
-        article_id = conn.execute(self.meta.insert(), self._meta_row(article, ids)).inserted_primary_key[0]
-        conn.execute(self.mime.insert(), self._mime_row(article_id, article))
-        return int(article_id)
+    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups, *,
+               run: InsertRow | None = None) -> int:
+        run = run or _insert_row
+        article_id = run(conn, self.meta, self._meta_row(article, ids))
+        run(conn, self.mime, self._mime_row(article_id, article))
+        return article_id
 
     def select(self) -> Select:
         a, m, ch = self.meta, self.mime, self.channels
@@ -120,8 +130,9 @@ class Otrs5ArticleLayout:
     def bulk_rows(self, article: Mapping[str, Any], ids: Lookups) -> list[tuple[Table, dict[str, Any]]]:
         return [(self.meta, self._row(article, ids))]
 
-    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups) -> int:
-        return int(conn.execute(self.meta.insert().values(self._row(article, ids))).inserted_primary_key[0])
+    def insert(self, conn: Connection, article: Mapping[str, Any], ids: Lookups, *,
+               run: InsertRow | None = None) -> int:
+        return (run or _insert_row)(conn, self.meta, self._row(article, ids))
 
     def select(self) -> Select:
         a, t = self.meta, self.types

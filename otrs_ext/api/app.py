@@ -174,6 +174,8 @@ def _finish(response: Response) -> Response:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if "rate_remaining" in g:
         response.headers["X-RateLimit-Remaining"] = str(g.rate_remaining)
+    if not log.isEnabledFor(logging.INFO):
+        return response  # no request line is logged: skip building its fields
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     key = g.get("api_key")
     log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed,

@@ -67,8 +67,11 @@ class IdempotencyStore:
         mine = (t.c.key_id == key_id) & (t.c.idem_key == idem_key)
         try:
             with self.engine.begin() as conn:
-                conn.execute(t.insert().values(key_id=key_id, idem_key=idem_key, request_hash=digest,
-                                               created_at=func.now()))
+                claim = t.insert().values(key_id=key_id, idem_key=idem_key, request_hash=digest,
+                                          created_at=func.now())
+                if conn.dialect.insert_returning:  # MariaDB 10.5+: the token comes back with the INSERT
+                    return Claim(key_id, idem_key, conn.execute(claim.returning(t.c.created_at)).scalar_one())
+                conn.execute(claim)
                 return Claim(key_id, idem_key, conn.execute(select(t.c.created_at).where(mine)).scalar_one())
         except IntegrityError:
             pass

@@ -27,7 +27,9 @@ class RateLimiter:
         now = time.time() if now is None else now
         window = int(now // 60)
         name = f"{self.prefix}:{subject}:{window}"
-        with self.client.pipeline() as pipe:
+        # One round trip without MULTI/EXEC: INCR is atomic by itself, the EXPIRE only bounds the key's life
+        # and the watched key is read as it is, so there is nothing the transaction would add.
+        with self.client.pipeline(transaction=False) as pipe:
             pipe.incr(name).expire(name, 120)
             if watch is not None:
                 pipe.get(watch)

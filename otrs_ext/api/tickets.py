@@ -205,14 +205,21 @@ def create_ticket() -> Response:
                       responsible_id=owner_id, dynamic_fields=data.dynamic_fields),
             article, as_system=intake, also=also,
         )
-        return 201, answer(created), url_for("tickets.get_ticket", ticket_id=created.ticket_id)
+        return 201, answer(created), location(created.ticket_id)
 
     def answer(created: Any) -> dict[str, Any]:
         return {"id": created.ticket_id, "number": created.tn, "article_id": created.article_id}
 
+    locations: dict[int, str] = {}
+
+    def location(ticket_id: int) -> str:
+        if ticket_id not in locations:  # asked twice per create (the stored answer, the response)
+            locations[ticket_id] = url_for("tickets.get_ticket", ticket_id=ticket_id)
+        return locations[ticket_id]
+
     def also(conn: Any, created: Any) -> None:
         record_source(conn, created.ticket_id, data.source, key.key_id if key else None)
-        complete_within(conn, 201, answer(created), url_for("tickets.get_ticket", ticket_id=created.ticket_id))
+        complete_within(conn, 201, answer(created), location(created.ticket_id))
 
     return _idempotent(run, atomic=True)
 

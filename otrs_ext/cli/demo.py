@@ -16,15 +16,15 @@ from tqdm import tqdm
 import schema_maps
 from schema_maps.install import install
 
-from ..client import OtrsExtClient
+from ..client.compose import client_from_settings
 from ..db import migrate
 from ..doctor.checks import Doctor
 from ..errors import ServiceStartError
+from ..events.plugins import BUILTIN_HANDLERS
 from ..localservices import MariaDBServer, RedisServer, SphinxServer
 from ..localservices.base import free_port
-from ..plugins import BUILTIN_HANDLERS
 from ..runtime import build_runtime
-from ..search.positions import reindex_position
+from ..search.compose import reindex_position
 from ..search.reindex import ReindexState, reindex
 from ..seed.runs import logged_seed
 from ..settings import Settings
@@ -142,7 +142,7 @@ def _fill_index(settings: Settings) -> None:
 
 def _website_ticket(settings: Settings, worker: OutboxWorker, timeout: float = 90.0) -> str:
     """The website's ticket, as its durable client sends it, left to the outbox worker (``queue_only``)."""
-    client = OtrsExtClient.from_settings(settings)
+    client = client_from_settings(settings)
     try:
         sent = client.create_ticket(queue_only=True, customer_user="demo@example.ru", source="site-anonymous",
                                     **WEBSITE_TICKET)

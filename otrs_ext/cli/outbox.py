@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
-from ..client.outbox import Outbox, store_from_settings
+from ..client.compose import outbox_from_settings, store_from_settings
 from ..client.store import OutboxStatus
 
 
@@ -57,7 +57,7 @@ def retry_dead(load_settings, ids: tuple[str, ...], everything: bool) -> None:  
     """Send dead requests (IDS, or --all) again with a fresh deadline, under their old Idempotency-Key."""
     if not ids and not everything:
         raise click.UsageError("name the dead requests' ids or pass --all")
-    revived = Outbox.from_settings(load_settings()).retry_dead(None if everything else list(ids))
+    revived = outbox_from_settings(load_settings()).retry_dead(None if everything else list(ids))
     click.echo(f"{revived} request(s) back in the outbox")
 
 
@@ -67,7 +67,7 @@ def retry_dead(load_settings, ids: tuple[str, ...], everything: bool) -> None:  
 @click.pass_obj
 def sweep(load_settings, grace: float) -> None:  # noqa: ANN001
     """Re-send requests whose Celery message was lost (e.g. after a Redis restart); workers also do this."""
-    click.echo(f"{Outbox.from_settings(load_settings()).sweep(grace)} request(s) re-sent")
+    click.echo(f"{outbox_from_settings(load_settings()).sweep(grace)} request(s) re-sent")
 
 
 def _document(report: OutboxStatus, health: dict) -> dict:

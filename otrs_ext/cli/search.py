@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ..runtime import build_runtime
 from ..search import indexdef
-from ..search.positions import reindex_position
+from ..search.compose import reindex_position
 from ..search.reconcile import DEFAULT_RANGE, reconcile
 from ..search.reindex import DEFAULT_CHUNK, DEFAULT_WORKERS, ReindexState, reindex
 from ..settings import ENV_PREFIX, Settings

@@ -12,7 +12,7 @@ from ..db import migrate
 from ..errors import ConfigurationError
 from ..events.compose import build_tailer
 from ..events.metrics import TailMetrics, serve_metrics
-from ..plugins import BUILTIN_HANDLERS
+from ..events.plugins import BUILTIN_HANDLERS
 from ..runtime import build_runtime
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,6 @@ import redis
 import requests
 
 from ..errors import OtrsExtError
-from ..settings import Settings
 from .envelope import Envelope, Upload
 from .outbox import Outbox
 from .transport import attempt
@@ -71,11 +70,6 @@ class OtrsExtClient:
         self.outbox = outbox
         self.timeout = timeout
         self._local = threading.local()  # requests.Session is not documented thread-safe: one per thread
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, durable: bool = True) -> OtrsExtClient:
-        return cls(settings.client_api_url, settings.client_api_key,
-                   outbox=Outbox.from_settings(settings) if durable else None, timeout=settings.client_timeout_seconds)
 
     # --- requests -----------------------------------------------------------------------------------------
     def create_ticket(self, *, title: str, queue: str, body: str, subject: str = "", customer_user: str | None = None,

@@ -15,10 +15,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import redis
 import requests
 
-from . import alerts as alerts_mod
+from .alerts import Alert, fire
 from .backoff import delay, next_attempt
 from .envelope import Envelope, key_fingerprint
 from .store import OutboxStore
@@ -26,8 +25,6 @@ from .transport import Outcome, attempt
 
 if TYPE_CHECKING:
     from celery import Celery
-
-    from ..settings import Settings
 
 log = logging.getLogger("otrs_ext.outbox")
 TASK = "otrs_ext.outbox.deliver"
@@ -38,7 +35,7 @@ EARLY_TOLERANCE = 30.0
 
 class Outbox:
     def __init__(self, store: OutboxStore, celery: Celery, *, api_key: str, deadline: float, backoff: float,
-                 backoff_max: float, timeout: float, alerts: list[alerts_mod.Alert]) -> None:
+                 backoff_max: float, timeout: float, alerts: list[Alert]) -> None:
         self.store = store
         self.celery = celery
         self.api_key = api_key
@@ -48,15 +45,6 @@ class Outbox:
         self.timeout = timeout
         self.alerts = alerts
         self._local = threading.local()
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, celery: Celery | None = None) -> Outbox:
-        from .tasks import make_celery
-
-        return cls(store_from_settings(settings), celery or make_celery(settings), api_key=settings.client_api_key,
-                   deadline=settings.outbox_deadline_seconds, backoff=settings.outbox_backoff_seconds,
-                   backoff_max=settings.outbox_backoff_max_seconds, timeout=settings.client_timeout_seconds,
-                   alerts=alerts_mod.load_alerts(settings.outbox_alerts))
 
     # --- the client's side ------------------------------------------------------------------------------
     def keep(self, envelope: Envelope, contents: list[bytes], outcome: Outcome | None) -> None:
@@ -158,7 +146,7 @@ class Outbox:
             envelope.last_error = outcome.error
             envelope.problem = outcome.body if outcome.kind == "refused" else None
         self.store.bury(envelope, contents)
-        alerts_mod.fire(self.alerts, envelope)
+        fire(self.alerts, envelope)
 
     def _schedule(self, item_id: str, wait: float) -> None:
         try:
@@ -172,11 +160,6 @@ class Outbox:
         if session is None:
             session = self._local.session = requests.Session()
         return session
-
-
-def store_from_settings(settings: Settings) -> OutboxStore:
-    url = settings.outbox_redis_url or settings.redis_url
-    return OutboxStore(redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5))
 
 
 def _result(outcome: Outcome) -> dict[str, Any]:

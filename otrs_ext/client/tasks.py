@@ -1,4 +1,5 @@
-"""The outbox's Celery app, built from settings: the broker is the outbox Redis, the one task delivers an item.
+"""The outbox's Celery app: the broker is the outbox Redis, the one task delivers an item (through the outbox
+``compose.outbox_from_settings`` builds, handed in as ``build_outbox``).
 
 Messages carry only an item id (the request and its files are in the outbox store), are acknowledged after
 the task ran (``acks_late``: a worker killed mid-delivery does not lose one) and may be delivered twice, which
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
@@ -22,7 +24,7 @@ log = logging.getLogger("otrs_ext.outbox")
 SWEEP_EVERY = 60.0
 
 
-def make_celery(settings: Settings) -> Celery:
+def make_celery(settings: Settings, build_outbox: Callable[[Celery], Outbox]) -> Celery:
     app = Celery("otrs_ext.outbox", broker=settings.outbox_redis_url or settings.redis_url, set_as_current=False)
     app.conf.update(
         task_default_queue=QUEUE, task_acks_late=True, task_reject_on_worker_lost=True, task_ignore_result=True,
@@ -36,7 +38,7 @@ def make_celery(settings: Settings) -> Celery:
     def outbox() -> Outbox:
         with lock:  # built in the worker process on first use, after any fork
             if "outbox" not in holder:
-                holder["outbox"] = Outbox.from_settings(settings, celery=app)
+                holder["outbox"] = build_outbox(app)
             return holder["outbox"]
 
     @app.task(name=TASK, ignore_result=True)

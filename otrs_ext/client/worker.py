@@ -8,6 +8,6 @@ Celery finds it.
 from __future__ import annotations
 
 from ..settings import Settings
-from .tasks import make_celery
+from .compose import celery_from_settings
 
-app = make_celery(Settings.load())
+app = celery_from_settings(Settings.load())

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import redis
 from sqlalchemy import Connection, bindparam, text
@@ -20,24 +18,18 @@ import schema_maps
 
 from ..db import migrate
 from ..db.engine import make_engine
+from ..db.sphinxql import SphinxQL
 from ..errors import OtrsExtError
 from ..events.checkpoint import CheckpointStore
-from ..plugins import BUILTIN_HANDLERS
-from ..search.client import SphinxQL
+from ..events.plugins import BUILTIN_HANDLERS
 from ..search.indexdef import COLUMNS, INDEX_NAME
 from ..settings import Settings
+from .check import Check
+from .daemon import daemon_check
+from .files import CACHE, article_directory_check, cache_directory_check
 
-Status = Literal["ok", "warn", "fail", "skip"]
 # Tables otrs-ext reads or writes text into: 4-byte characters need utf8mb4 there.
 _TEXT_TABLES = ("ticket", "article", "article_data_mime", "ticket_history", "customer_user", "queue")
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
 
 
 def _mysql_user(settings: Settings) -> str:
@@ -54,21 +46,19 @@ class Doctor:
 
     def _files(self) -> Iterator[Check]:
         """OTRS's cache and FS article directories, tried as the user otrs-ext runs as."""
-        from . import files  # it builds on Check, defined here
-
         settings = self.settings
         if settings.otrs_cache == "file":
             temp_dir = settings.otrs_temp_dir or (settings.otrs_home / "var" / "tmp" if settings.otrs_home else None)
             if temp_dir is None:
-                yield Check(files.CACHE, "fail", "OTRS's file cache cannot be found: neither OTRS_EXT_OTRS_HOME nor "
+                yield Check(CACHE, "fail", "OTRS's file cache cannot be found: neither OTRS_EXT_OTRS_HOME nor "
                             "OTRS_EXT_OTRS_TEMP_DIR is set, so no write can invalidate OTRS's cache",
                             "set OTRS_EXT_OTRS_HOME to OTRS's home (e.g. /opt/otrs), or OTRS_EXT_OTRS_CACHE to "
                             "OTRS's Cache::Redis URL, or none when OTRS runs without a cache")
             else:
-                yield files.cache_directory_check(temp_dir / "CacheFileStorable")
+                yield cache_directory_check(temp_dir / "CacheFileStorable")
         if settings.article_storage == "fs":
             root = settings.article_data_dir or Path(settings.otrs_home or ".") / "var" / "article"
-            yield files.article_directory_check(root)
+            yield article_directory_check(root)
 
     def _database_checks(self) -> Iterator[Check]:
         engine = make_engine(self.settings.db_url, pool_size=1)
@@ -99,8 +89,6 @@ class Doctor:
 
     @staticmethod
     def _otrs_daemon(conn: Connection) -> Iterator[Check]:
-        from .daemon import daemon_check  # it builds on Check, defined here
-
         yield daemon_check(conn)
 
     @staticmethod

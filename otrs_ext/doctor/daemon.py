@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, select
 
 import schema_maps
 
-from .checks import Check
+from .check import Check
 
 NAME = "otrs daemon"
 STALE_AFTER = timedelta(minutes=5)

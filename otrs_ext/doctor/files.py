@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import ConfigurationError
 from ..tickets.storage import FileSystemStore
-from .checks import Check
+from .check import Check
 
 CACHE = "otrs cache files"
 ARTICLES = "article files"

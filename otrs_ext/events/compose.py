@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from ..runtime import Runtime
 from .dispatch import Dispatcher, Services
 from .metrics import TailMetrics
 from .poll import PollConfig, PollTailer
 from .tailer import TailConfig, Tailer
+
+if TYPE_CHECKING:  # only its fields are read here; runtime.py itself imports events.plugins
+    from ..runtime import Runtime
 
 
 def tail_config(runtime: Runtime) -> TailConfig:

@@ -1,15 +1,21 @@
-"""Builds the ``SearchService`` from the runtime, for the API and the CLI alike."""
+"""Builds the ``SearchService`` from the runtime, for the API and the CLI alike, and the position a reindex
+records for the tailer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..runtime import Runtime
 from ..tickets.compose import build_ticket_core
 from ..tickets.permissions import Permissions
 from .cache import RedisSearchCache
+from .freshness import indexed_as_of
 from .service import SearchService
+
+if TYPE_CHECKING:
+    from .positions import ReindexPosition
 
 
 def build_search_service(runtime: Runtime, permissions: Permissions | None = None) -> SearchService:
@@ -21,13 +27,14 @@ def build_search_service(runtime: Runtime, permissions: Permissions | None = Non
                          freshness=_freshness(runtime), cache=RedisSearchCache(runtime.redis))
 
 
-def _freshness(runtime: Runtime) -> Callable[[], datetime | None] | None:
-    """The indexer's "caught up until" record, when the indexer that keeps one is installed."""
-    try:
-        from . import freshness  # type: ignore[attr-defined]  # written by the indexer
-    except ImportError:
-        return None
-    reader = getattr(freshness, "indexed_as_of", None)
-    if reader is None:
-        return None
-    return lambda: reader(runtime)
+def _freshness(runtime: Runtime) -> Callable[[], datetime | None]:
+    """The ``search`` handler's "caught up until" record (None until it applied an event)."""
+    return lambda: indexed_as_of(runtime)
+
+
+def reindex_position(runtime: Runtime) -> ReindexPosition:
+    # imported here: it loads the event pipeline (binlog reader included), which the API never needs
+    from .positions import ReindexPosition
+
+    settings = runtime.settings
+    return ReindexPosition(runtime.engine, runtime.schema, settings.own_schema, settings.tail_source)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from schema_maps import OtrsSchema
 
-from .client import SphinxQL
+from ..db.sphinxql import SphinxQL
 from .documents import Document, DocumentSource
 from .indexdef import COLUMNS, FIELDS, INDEX_NAME
 

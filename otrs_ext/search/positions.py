@@ -6,6 +6,7 @@ id watermarks. Every change before it is in what the reindex reads; every change
 through the tailer. Once the run is complete it is stored as the ``search`` handler's position
 (``otrs_ext.events.checkpoint.HandlerPositions``): the next ``otrs-ext tail`` hands that handler only the
 transactions after it, instead of every article again through its first start's snapshot.
+``otrs_ext.search.compose.reindex_position`` builds it from the runtime.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from ..events.checkpoint import HandlerPositions
 from ..events.poll import newest_position
 from ..events.rows import Position
 from ..events.snapshot import consistent_position
-from ..runtime import Runtime
 
-SEARCH_HANDLER = "search"  # the search_index handler's name in OTRS_EXT_HANDLERS (otrs_ext.plugins)
+SEARCH_HANDLER = "search"  # the search handler's name in OTRS_EXT_HANDLERS (otrs_ext.events.plugins)
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,3 @@ class ReindexPosition:
 
     def record(self, position: Position) -> None:
         HandlerPositions(self.engine, self.own_schema).save(SEARCH_HANDLER, position, recorded_by="reindex")
-
-
-def reindex_position(runtime: Runtime) -> ReindexPosition:
-    settings = runtime.settings
-    return ReindexPosition(runtime.engine, runtime.schema, settings.own_schema, settings.tail_source)

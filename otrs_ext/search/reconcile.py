@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from schema_maps import OtrsSchema
 
-from .client import SphinxQL
+from ..db.sphinxql import SphinxQL
 from .documents import DocumentSource
 from .indexer import Indexer, RtIndex
 

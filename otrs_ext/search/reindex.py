@@ -32,8 +32,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from schema_maps import OtrsSchema
 
+from ..db.sphinxql import SphinxQL
 from ..events.rows import Position
-from .client import SphinxQL
 from .indexdef import INDEX_NAME
 from .indexer import Indexer, RtIndex
 

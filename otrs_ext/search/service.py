@@ -39,11 +39,11 @@ from sqlalchemy import Connection, Engine, and_, or_, select, true
 from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
+from ..db.sphinxql import SphinxQL
 from ..errors import OtrsExtError, ValidationError
 from ..tickets.permissions import VALID_ID, Permissions
 from . import cache as search_cache
 from . import indexdef
-from .client import SphinxQL
 from .documents import crc32, timestamp
 from .query import Query, parse
 

@@ -45,7 +45,7 @@ def _now() -> datetime:
 def logged_seed(engine: Engine, schema: Any, *, own_schema: str | None = None, tickets: int,
                 articles_per_ticket: float, seed: int, progress: bool = True) -> Any:
     """Run the seeder and record the run (parameters, duration, row counts, or the error) in the log."""
-    from . import run_seed  # the generator package imports this module's siblings; import late
+    from .runner import run_seed  # the generator: loaded only when a seed runs
 
     log = SeedRunLog(engine, own_schema)
     run_id = log.start(seed=seed, tickets=tickets, articles_per_ticket=articles_per_ticket,

@@ -16,7 +16,10 @@ from email.utils import formatdate
 from types import ModuleType
 from typing import Any
 
-from . import phrases_en, phrases_ru
+# the sibling modules by full name: `from . import` would name the package, whose __init__ imports this module
+import otrs_ext.seed.phrases_en as phrases_en
+import otrs_ext.seed.phrases_ru as phrases_ru
+
 from .vocabulary import FIXED_DOMAINS, IP_FIRST_OCTETS, NAMESERVERS, plural_ru
 
 TOPICS = ("hosting", "domains", "dns", "ssl", "mail", "billing", "sales", "abuse")

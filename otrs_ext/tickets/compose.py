@@ -20,7 +20,7 @@ from .number_pool import NumberPool
 from .numbers import TicketNumbers
 from .otrs_cache import Invalidator, otrs_cache_from_settings
 from .otrs_tasks import OtrsSideEffects
-from .permissions import Permissions
+from .permissions import GRANT_TTL_SECONDS, Permissions
 from .reads import TicketReader
 from .service import TicketService
 from .storage import AttachmentStore, DatabaseStore, FileSystemStore
@@ -66,7 +66,7 @@ def build_ticket_core(runtime: Runtime, *, number_pool: int = 0) -> TicketCore:
     settings, engine, schema = runtime.settings, runtime.engine, runtime.schema
     permissions = Permissions(
         schema, responsible_enabled=settings.ticket_responsible, watcher_enabled=settings.ticket_watcher,
-        customer_company_access=settings.customer_company_tickets,
+        customer_company_access=settings.customer_company_tickets, grant_ttl=GRANT_TTL_SECONDS,
     )
     store = article_store(settings, schema)
     invalidator = make_invalidator(settings)

@@ -20,8 +20,11 @@ from .write import Row, Write
 TITLE_LIMIT = 255
 
 
-def insert_ticket(w: Write, tn: str, new: NewTicket) -> Row:
-    """The ticket row, its ``NewTicket`` history and, with customer data, the customer update."""
+def insert_ticket(w: Write, tn: str, new: NewTicket, *, first_article: NewArticle | None = None) -> Row:
+    """The ticket row, its ``NewTicket`` history and, with customer data, the customer update.
+
+    ``first_article``: the article the caller writes next (``insert_article``), whose unlock-timeout reset
+    then needs no UPDATE of its own (see below)."""
     t = w.schema.tables.ticket
     values = {
         "tn": tn,
@@ -49,14 +52,25 @@ def insert_ticket(w: Write, tn: str, new: NewTicket) -> Row:
     }
     if "create_time_unix" in t.c:  # OTRS 5
         values["create_time_unix"] = w.epoch_now
-    ticket_id = w.conn.execute(statements.insert(t), values).inserted_primary_key[0]
-    w.new_tickets.add(ticket_id)
+    # OTRS INSERTs the ticket and then UPDATEs it: the customer right away, the unlock timeout after an agent's
+    # first article. The final row is what counts (nobody sees it before the commit), so those columns go into
+    # the INSERT at once, with the same change_time/change_by; the steps below still run as before, their
+    # UPDATEs found to change nothing and left out (``Write.update_ticket``), their history rows and events
+    # unchanged. ``Write.settle`` puts back a value a step did not set after all.
+    ahead: Row = {}
+    customer = (new.customer_id or "", new.customer_user or "") if new.customer_id or new.customer_user else None
+    if customer is not None:
+        ahead.update(customer_id=customer[0], customer_user_id=customer[1])
+    if first_article is not None and _first_article_resets_unlock_timeout(first_article.sender_type):
+        ahead["timeout"] = w.epoch_now
+    ticket_id = statements.run_insert(w.conn, t, {**values, **ahead}).lastrowid
+    w.inserted_ticket(ticket_id, {**values, **ahead})
     ticket: Row = {"id": ticket_id, **values, "customer_id": None, "customer_user_id": None}
     w.history(ticket, "NewTicket", name(tn, new.queue, new.priority, new.state, ticket_id))
-    if new.customer_id or new.customer_user:
+    if customer is not None:
         # TicketCreate passes both to TicketCustomerSet, the missing one as '' (OTRS_INTERNALS §13 item 8:
         # "CustomerID=;"), so the column holds '' rather than NULL.
-        ticket = set_customer(w, ticket, new.customer_id or "", new.customer_user or "")
+        ticket = set_customer(w, ticket, *customer)
     return ticket
 
 
@@ -121,7 +135,7 @@ def insert_article(w: Write, ticket: Row, article: NewArticle, store: Attachment
         "create_time": w.now, "create_by": w.user_id, "change_time": w.now, "change_by": w.user_id,
     }
     ids = {k: w.lookups.names(k) for k in ("communication_channel", "article_type")}
-    article_id = w.schema.articles.insert(w.conn, vocabulary, ids)
+    article_id = w.schema.articles.insert(w.conn, vocabulary, ids, run=statements.insert_row)
     w.new_articles[article_id] = vocabulary
     w.on_rollback.append(lambda: store.discard(article_id, content_path))
     store.write(w.conn, article_id, content_path, files, user_id=w.user_id, now=w.now)
@@ -170,11 +184,12 @@ def _mark_new_message(w: Write, ticket_id: int, article_id: int) -> None:
     # A DELETE that matches nothing still takes a gap lock at the end of the index; concurrent creates all took
     # it and then deadlocked on their INSERTs. So: no DELETE of the just-inserted article's flags (it has none),
     # and the ticket's Seen flags are deleted only when a plain (lock-free) read finds some.
-    seen = and_(tf.c.ticket_id == ticket_id, tf.c.ticket_key == "Seen")
-    if not first and w.conn.execute(select(tf.c.ticket_id).where(seen).limit(1)).first() is not None:
-        w.conn.execute(delete(tf).where(seen))
-    w.conn.execute(statements.insert(af), {"article_id": article_id, "article_key": "Seen", "article_value": "1",
-                                           "create_time": w.now, "create_by": w.user_id})
+    if not first:
+        seen = and_(tf.c.ticket_id == ticket_id, tf.c.ticket_key == "Seen")
+        if w.conn.execute(select(tf.c.ticket_id).where(seen).limit(1)).first() is not None:
+            w.conn.execute(delete(tf).where(seen))
+    statements.run_insert(w.conn, af, {"article_id": article_id, "article_key": "Seen", "article_value": "1",
+                                       "create_time": w.now, "create_by": w.user_id})
     a = w.schema.tables.article
     unseen = 0 if first else w.conn.execute(
         select(func.count()).select_from(a).where(a.c.ticket_id == ticket_id).where(
@@ -182,17 +197,19 @@ def _mark_new_message(w: Write, ticket_id: int, article_id: int) -> None:
                                                 af.c.create_by == w.user_id)).exists())
     ).scalar_one()
     if unseen == 0:
-        w.conn.execute(statements.insert(tf), {"ticket_id": ticket_id, "ticket_key": "Seen", "ticket_value": "1",
-                                               "create_time": w.now, "create_by": w.user_id})
+        statements.run_insert(w.conn, tf, {"ticket_id": ticket_id, "ticket_key": "Seen", "ticket_value": "1",
+                                           "create_time": w.now, "create_by": w.user_id})
     w.stale.extend(otrs_cache.ticket_flag_keys(ticket_id))
 
 
 def _resets_unlock_timeout(w: Write, ticket_id: int, article_id: int, sender_type: str) -> bool:
     """An agent's article, or a customer's answer to an agent, restarts the unlock timeout (§4.3 item 9)."""
+    if w.first_article_of_new(ticket_id, article_id):
+        return _first_article_resets_unlock_timeout(sender_type)
     if sender_type == "agent":
         return True
-    if sender_type != "customer" or w.first_article_of_new(ticket_id, article_id):
-        return False  # the first article of a new ticket answers no one
+    if sender_type != "customer":
+        return False
     a = w.schema.tables.article
     system = w.lookups.id("article_sender_type", "system")
     previous = w.conn.execute(
@@ -201,6 +218,11 @@ def _resets_unlock_timeout(w: Write, ticket_id: int, article_id: int, sender_typ
         .order_by(a.c.id.desc()).limit(1)
     ).scalar()
     return previous == w.lookups.id("article_sender_type", "agent")
+
+
+def _first_article_resets_unlock_timeout(sender_type: str) -> bool:
+    """The first article of a new ticket answers no one: only an agent's restarts the timeout."""
+    return sender_type == "agent"
 
 
 def _account_time(w: Write, ticket: Row, article_id: int, units: float) -> None:

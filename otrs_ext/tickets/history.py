@@ -107,16 +107,25 @@ def snapshot(ticket: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class HistoryWriter:
+    """``ticket_history`` rows: built one at a time as a write goes, inserted together (``Write.flush``)."""
+
     def __init__(self, schema: OtrsSchema, lookups: Lookups) -> None:
         self.table = schema.tables.ticket_history
         self.lookups = lookups
 
-    def add(self, conn: Connection, ticket: Mapping[str, Any], history_type: str, text: str, *, user_id: int,
-            now: datetime, article_id: int | None = None) -> None:
-        conn.execute(statements.insert(self.table), dict(
+    def row(self, ticket: Mapping[str, Any], history_type: str, text: str, *, user_id: int, now: datetime,
+            article_id: int | None = None) -> dict[str, Any]:
+        """The row as ``HistoryAdd`` writes it, with the ticket's columns as they are now."""
+        return dict(
             name=text[:NAME_LIMIT],
             history_type_id=self.lookups.id("ticket_history_type", history_type),
             article_id=article_id,
             **snapshot(ticket),
             create_time=now, create_by=user_id, change_time=now, change_by=user_id,
-        ))
+        )
+
+    def insert(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """``rows`` in their order, as one multi-row INSERT (the driver folds executemany into one): their
+        auto-increment ids ascend in that order, so the table ends up as with one INSERT per row."""
+        if rows:
+            statements.run_insert(conn, self.table, rows)

@@ -39,6 +39,7 @@ class NumberPool:
         self._waiting = 0  # creates waiting for the next batch
         self._taken = 0  # numbers handed out since the current batch began
         self._target = size  # what the pool is filled to: its size, or more under load
+        self._last_taken = time.monotonic()  # when a create last took a number
         self._failing = False  # the last batch failed: creates draw their own meanwhile
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._fill, name="ticket-number-pool", daemon=True)
@@ -59,7 +60,11 @@ class NumberPool:
                     tn = self._ready.popleft()
                     if self.numbers.generator not in DATE_BASED or tn[:8] == today:
                         self._taken += 1
-                        self._short.notify()  # the pool is short now: the drawing thread tops it up
+                        self._last_taken = time.monotonic()
+                        if len(self._ready) <= self._target // 2:
+                            # short now: the drawing thread tops it up. Not woken before: each wake-up is a
+                            # thread switch per create, for a thread that would only go back to sleep.
+                            self._short.notify()
                         return tn
                     log.info("dropping ticket number %s of a past day", tn, extra={"event": "ticket_number_dropped"})
                 left = deadline - time.monotonic()
@@ -85,7 +90,7 @@ class NumberPool:
         while not self._stopped.is_set():
             with self._short:
                 while not self._stopped.is_set() and not self._waiting and len(self._ready) > self._target // 2:
-                    if not self._short.wait(1.0):
+                    if not self._short.wait(1.0) and time.monotonic() - self._last_taken >= 1.0:
                         self._target = self.size  # a second without a number taken: back to the plain size
                 wanted = min(MAX_BATCH, self._target + self._waiting - len(self._ready))
                 self._taken = 0

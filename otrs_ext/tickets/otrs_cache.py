@@ -28,6 +28,7 @@ twice is safe.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -155,15 +156,21 @@ class FileStorableCache:
                 raise ConfigurationError("the FileStorable cache needs OTRS_EXT_OTRS_HOME or OTRS's TempDir")
             temp_dir = Path(otrs_home) / "var" / "tmp"
         self.root = Path(temp_dir) / "CacheFileStorable"
+        self._root = str(self.root)
         self.subdir_levels = subdir_levels
 
     def path_for(self, cache_type: str, key: str) -> Path:
         """The file OTRS keeps the entry in (whether or not it exists)."""
+        return Path(self._file(cache_type, key))
+
+    def _file(self, cache_type: str, key: str) -> str:
+        # os.path, not pathlib: every write deletes several entries, and Path objects cost more than the unlink
         digest = hashlib.md5(key.encode("utf-8")).hexdigest()  # noqa: S324 - OTRS's file naming, not security
-        return self.root.joinpath(check_type(cache_type), *digest[: self.subdir_levels], digest)
+        return os.path.join(self._root, check_type(cache_type), *digest[: self.subdir_levels], digest)
 
     def delete(self, cache_type: str, key: str) -> None:
-        self.path_for(cache_type, key).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):  # no entry: nothing to invalidate
+            os.unlink(self._file(cache_type, key))
 
     def clean_type(self, cache_type: str) -> None:
         """OTRS's CleanUp(Type): move ``<Type>/`` aside atomically, then remove it.
@@ -364,7 +371,7 @@ def _dedupe(items: Iterable[Stale]) -> list[Stale]:
     An invalid type is a bug in a key builder; it is logged and skipped rather than raised, because the
     write is already committed and the other entries must still go."""
     seen: dict[Stale, None] = {}
-    for cache_type, key in items:
+    for cache_type, key in dict.fromkeys(items):  # a write repeats its keys (one set per UPDATE): check each once
         try:
             seen[(check_type(cache_type), key)] = None
         except InvalidCacheType as exc:

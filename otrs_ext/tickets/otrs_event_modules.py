@@ -65,11 +65,13 @@ class EventModule:
     module: str  # the Perl class
     config: Mapping[str, Any]  # the whole setting, which the module's Run gets as Config
 
-    @property
+    # Worked out once per module (the config is read from SysConfig and never changed afterwards): a write's
+    # plan asks them for every module and event.
+    @functools.cached_property
     def event(self) -> str:
         return str(self.config.get("Event") or "")
 
-    @property
+    @functools.cached_property
     def transaction(self) -> bool:
         return str(self.config.get("Transaction") or "0") not in ("", "0")
 

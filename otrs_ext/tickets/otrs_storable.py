@@ -106,7 +106,17 @@ def _encode_key(key: str) -> tuple[int, bytes]:
 
 
 def _value(out: bytearray, value: Any) -> None:
-    if value is None:
+    # The exact types a task holds almost only come first: isinstance against the ABCs below costs more than
+    # writing the value. Subclasses (Flagged, bool) take the general path.
+    kind = type(value)
+    if kind is str:
+        _string(out, value.encode("utf-8"), utf8=not value.isascii())
+    elif kind is int:
+        _integer(out, value)
+    elif kind is dict:
+        out.append(SX_REF)
+        _hash(out, value)
+    elif value is None:
         out.append(SX_UNDEF)
     elif isinstance(value, Mapping | list | tuple):
         out.append(SX_REF)

@@ -37,7 +37,7 @@ from sqlalchemy import Connection, select
 
 from schema_maps import OtrsSchema
 
-from . import otrs_cache
+from . import otrs_cache, statements
 from .clock import epoch
 from .otrs_event_modules import ALL, EventModule, Installation, InstallationReader
 from .otrs_events import ENDED_STATE_TYPES, EventRecorder, OtrsEvent
@@ -153,38 +153,40 @@ class _Facts:
 
 def _applies(module: EventModule, event: OtrsEvent, facts: _Facts) -> bool:
     """False where the module's own first checks make it return without doing anything."""
-    inst, name, data = facts.installation, module.module, event.data
-    if name == _EVENT + "NotificationEvent":
-        return event.name in inst.notification_events
-    if name == _EVENT + "GenericAgent":
-        return event.name in inst.generic_agent_events
-    if name == "Kernel::GenericInterface::Event::Handler":
+    inst, data = facts.installation, event.data
+    if module.module == "Kernel::GenericInterface::Event::Handler":
         return inst.invoker_events is None or event.name in inst.invoker_events
-    if name in (_EVENT + "TicketProcessTransitions", _EVENT + "NotifyOnEmptyProcessTickets"):
+    # the class name after Kernel::System::Ticket::Event:: (asked for every module and event of a write)
+    name = module.module[len(_EVENT):] if module.module.startswith(_EVENT) else None
+    if name == "NotificationEvent":
+        return event.name in inst.notification_events
+    if name == "GenericAgent":
+        return event.name in inst.generic_agent_events
+    if name in ("TicketProcessTransitions", "NotifyOnEmptyProcessTickets"):
         return facts.process_ticket(event.ticket_id)
-    if name == _EVENT + "TriggerEscalationStopEvents":
+    if name == "TriggerEscalationStopEvents":
         old = data.get("OldTicketData") or {}
         return any(old.get(k) for k in ("FirstResponseTimeEscalation", "UpdateTimeEscalation",
                                         "SolutionTimeEscalation"))
-    if name == _EVENT + "TicketAcceleratorUpdate":
+    if name == "TicketAcceleratorUpdate":
         return inst.config.get("Ticket::IndexModule", "").endswith("StaticDB")
-    if name == _EVENT + "ResponsibleAutoSet":
+    if name == "ResponsibleAutoSet":
         return inst.flag("Ticket::Responsible") and inst.flag("Ticket::ResponsibleAutoSet")
-    if name == _EVENT + "ArchiveRestore":
+    if name == "ArchiveRestore":
         ticket = facts.ticket(event.ticket_id)
         return inst.flag("Ticket::ArchiveSystem") and ticket is not None and bool(ticket["archive_flag"])
-    if name == _EVENT + "TicketAllChildrenClosed":
+    if name == "TicketAllChildrenClosed":
         return facts.has_parent(event.ticket_id)
-    if name == _EVENT + "DynamicFieldWebservice":
+    if name == "DynamicFieldWebservice":
         return facts.field_type(str(data.get("FieldName") or "")).startswith("Webservice")
-    if name == _EVENT + "Mentions":
+    if name == "Mentions":
         # Only an agent's or a phone article, and only mention links: every mention must also appear in the
         # article's text as a numbered link, "[1]@login", which is what the module's last check looks for.
         article = facts.article(int(data.get("ArticleID") or 0))
         return article is not None and (
             facts.w.name_of("article_sender_type", article["article_sender_type_id"]) == "agent"
             or article["channel"] == "Phone") and MENTION_IN_TEXT.search(article["a_body"] or "") is not None
-    if name == APPOINTMENTS:
+    if name == "TicketAppointments":
         return not inst.flag("DisableAsyncCalls")
     return True
 
@@ -193,9 +195,14 @@ def plan(installation: Installation, modules: Iterable[EventModule], events: lis
          facts: _Facts) -> list[Task]:
     """The tasks for ``events``, in the order Znuny would run the modules."""
     modules = tuple(modules)
-    immediate = [(m, e) for e in events for m in modules if not m.transaction and m.matches(e.name)]
+    # the modules each event name calls, worked out once per name: a write raises the same few names often
+    matching: dict[str, tuple[EventModule, ...]] = {}
+    for event in events:
+        if event.name not in matching:
+            matching[event.name] = tuple(m for m in modules if m.matches(event.name))
+    immediate = [(m, e) for e in events for m in matching[e.name] if not m.transaction]
     ordered = sorted(enumerate(events), key=lambda pair: (pair[1].source, pair[0]))
-    deferred = [(m, e) for _, e in ordered for m in modules if m.transaction and m.matches(e.name)]
+    deferred = [(m, e) for _, e in ordered for m in matching[e.name] if m.transaction]
     done: set[tuple[Any, ...]] = set()
     tasks: list[tuple[tuple[Any, ...] | None, Task]] = []
     for module, event in immediate + deferred:
@@ -235,7 +242,7 @@ def insert_tasks(conn: Connection, schema: OtrsSchema, tasks: Iterable[Task], *,
     rows = [{"ident": identifier(), "name": t.name, "task_type": TASK_TYPE, "task_data": encode(t.data),
              "attempts": 1, "lock_key": 0, "create_time": now} for t in tasks]
     if rows:
-        conn.execute(table.insert(), rows)
+        conn.execute(statements.insert(table), rows)
     return len(rows)
 
 

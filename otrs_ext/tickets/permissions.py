@@ -18,7 +18,8 @@ Besides yes/no answers the service builds SQLAlchemy WHERE clauses (``agent_tick
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, false, or_, select, union
@@ -29,6 +30,11 @@ from ..errors import NotFound, OtrsExtError, PermissionDenied
 
 PERMISSION_KEYS = ("ro", "move_into", "create", "note", "owner", "priority", "rw")
 VALID_ID = 1  # valid.id of "valid"; 2 invalid, 3 invalid-temporarily
+# How long a queue permission an agent was found to hold may answer a create without asking again (as the
+# API's verified keys and the installation's settings are kept for a while). A revoked grant stops creates
+# this much later at most; a refusal is never remembered, so a new grant works at once.
+GRANT_TTL_SECONDS = 10.0
+GRANTS_KEPT = 4096  # (agent, queue, permission) entries; all are dropped when full
 
 TicketRef = int | Mapping[str, Any]  # a ticket id, or a ticket row (e.g. from ``select(ticket).mappings()``)
 
@@ -51,11 +57,16 @@ class Permissions:
     """Agent and customer permission checks on the OTRS tables; every method takes the caller's connection."""
 
     def __init__(self, schema: OtrsSchema, *, responsible_enabled: bool = False,
-                 watcher_enabled: bool = False, customer_company_access: bool = True) -> None:
+                 watcher_enabled: bool = False, customer_company_access: bool = True, grant_ttl: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         """``responsible_enabled`` = SysConfig ``Ticket::Responsible``, ``watcher_enabled`` =
         ``Ticket::Watcher``, ``customer_company_access`` = not
-        ``Ticket::Frontend::CustomerDisableCompanyTicketAccess``."""
+        ``Ticket::Frontend::CustomerDisableCompanyTicketAccess``. ``grant_ttl``: seconds a queue grant is
+        remembered for ``can_queue(..., remembered=True)``; 0 = always ask."""
         self.schema = schema
+        self.grant_ttl = grant_ttl
+        self._clock = clock
+        self._grants: dict[tuple[int, int, str], float] = {}  # (agent, queue, permission) -> when it was seen
         self.responsible_enabled = responsible_enabled
         self.watcher_enabled = watcher_enabled
         self.customer_company_access = customer_company_access
@@ -113,8 +124,25 @@ class Permissions:
             query = query.where(q.c.valid_id == VALID_ID)
         return frozenset(row[0] for row in conn.execute(query))
 
-    def can_queue(self, conn: Connection, user_id: int, queue_id: int, permission: str) -> bool:
-        """Whether the agent holds ``permission`` on the group of queue ``queue_id`` (raises NotFound)."""
+    def can_queue(self, conn: Connection, user_id: int, queue_id: int, permission: str, *,
+                  remembered: bool = False) -> bool:
+        """Whether the agent holds ``permission`` on the group of queue ``queue_id`` (raises NotFound).
+        ``remembered``: a grant found within the last ``grant_ttl`` seconds answers without a query."""
+        key = (user_id, queue_id, permission)
+        if remembered and self.grant_ttl > 0:
+            seen = self._grants.get(key)  # a dict read and write are atomic: no lock for the threads
+            if seen is not None and self._clock() - seen < self.grant_ttl:
+                return True
+        allowed = self._ask_queue(conn, user_id, queue_id, permission)
+        if allowed and self.grant_ttl > 0:
+            if len(self._grants) >= GRANTS_KEPT:
+                self._grants.clear()
+            self._grants[key] = self._clock()
+        elif not allowed:
+            self._grants.pop(key, None)
+        return allowed
+
+    def _ask_queue(self, conn: Connection, user_id: int, queue_id: int, permission: str) -> bool:
         query = self._queue_grant_queries.get(permission)
         if query is None:
             # one statement for both reads (the queue's group, the agent's groups): every create asks
@@ -126,9 +154,10 @@ class Permissions:
             raise NotFound(f"queue {queue_id} does not exist")
         return bool(row[0])
 
-    def require_queue(self, conn: Connection, user_id: int, queue_id: int, permission: str) -> None:
+    def require_queue(self, conn: Connection, user_id: int, queue_id: int, permission: str, *,
+                      remembered: bool = False) -> None:
         """Raise ``PermissionDenied`` unless the agent holds ``permission`` on the queue's group."""
-        if not self.can_queue(conn, user_id, queue_id, permission):
+        if not self.can_queue(conn, user_id, queue_id, permission, remembered=remembered):
             queue = self._queue(conn, queue_id)
             group = self._group_name(conn, queue["group_id"])
             raise PermissionDenied(

@@ -87,12 +87,13 @@ class TicketService:
 
         def run(w: Write) -> Created:
             tn = number.tn
-            row = create.insert_ticket(w, tn, ticket)
+            row = create.insert_ticket(w, tn, ticket, first_article=article)
             for field_name, value in fields.items():
                 row = setters.set_dynamic_field(w, row, field_name, value)
             article_id = None
             if article is not None:
                 row, article_id = create.insert_article(w, row, article, self.store)
+            w.settle(row)
             created = Created(ticket_id=row["id"], tn=tn, article_id=article_id)
             if also is not None:
                 also(w.conn, created)
@@ -336,6 +337,7 @@ class TicketService:
                               recorder=self.side_effects.recorder(conn) if self.side_effects else None,
                               search_index=self.search_index)
                     result = operation(w)
+                    w.flush()
                     if self.side_effects is not None:
                         self.side_effects.queue(w)  # in the same transaction as the write
             except OperationalError as error:
@@ -449,7 +451,8 @@ class _Number:
 
     def draw(self, conn: Connection) -> None:
         if self.check:
-            self.service.permissions.require_queue(conn, self.user_id, self.queue_id, "create")
+            # a grant seen moments ago answers (``Permissions.grant_ttl``): every create asks this
+            self.service.permissions.require_queue(conn, self.user_id, self.queue_id, "create", remembered=True)
         if self._tn is None:
             self._tn = self.service.numbers.allocate()
 

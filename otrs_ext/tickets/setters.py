@@ -151,6 +151,7 @@ def merge(w: Write, merged: Row, main: Row, add_note: Callable[[Row, str, str], 
         w.conn.execute(update(t.article_search_index).where(t.article_search_index.c.ticket_id == merged["id"])
                        .values(ticket_id=main["id"]))
     h = t.ticket_history
+    w.flush()  # the history rows this write holds back are to move too
     w.conn.execute(update(h).where(h.c.ticket_id == merged["id"], h.c.article_id.is_not(None))
                    .values(ticket_id=main["id"], **stamp))
     w.conn.execute(update(t.time_accounting).where(t.time_accounting.c.ticket_id == merged["id"])

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from otrs_ext.cli import main
-from otrs_ext.plugins import BUILTIN_HANDLERS
+from otrs_ext.events.plugins import BUILTIN_HANDLERS
 
 
 def _env(otrs_database, redis_server, sphinx_server):

@@ -21,6 +21,7 @@ from waiting import wait_for
 
 from otrs_ext.api.keys import ApiKeys
 from otrs_ext.client import OtrsExtClient, Outbox
+from otrs_ext.client.compose import outbox_from_settings
 from otrs_ext.localservices.base import free_port
 from otrs_ext.settings import Settings
 
@@ -149,11 +150,11 @@ class Stack:
     def client(self, key: str | None = None, **overrides) -> OtrsExtClient:  # noqa: ANN003
         settings = self.settings if key is None else self.settings.with_changes(client_api_key=key)
         settings = settings.with_changes(**overrides) if overrides else settings
-        return OtrsExtClient(self.api.url, settings.client_api_key, outbox=Outbox.from_settings(settings),
+        return OtrsExtClient(self.api.url, settings.client_api_key, outbox=outbox_from_settings(settings),
                              timeout=settings.client_timeout_seconds)
 
     def outbox(self) -> Outbox:
-        return Outbox.from_settings(self.settings)
+        return outbox_from_settings(self.settings)
 
     def drained(self) -> bool:
         status = self.outbox().store.status(0)

@@ -120,9 +120,10 @@ def test_past_the_deadline_the_request_is_dead_with_the_last_error(stack) -> Non
     stack.worker.stop()
     stack.api.kill()
     short = stack.settings.with_changes(outbox_deadline_seconds=2.0)
-    from otrs_ext.client import OtrsExtClient, Outbox
+    from otrs_ext.client import OtrsExtClient
+    from otrs_ext.client.compose import outbox_from_settings
 
-    client = OtrsExtClient(stack.api.url, short.client_api_key, outbox=Outbox.from_settings(short))
+    client = OtrsExtClient(stack.api.url, short.client_api_key, outbox=outbox_from_settings(short))
     sent = client.create_ticket(title="late", queue="Raw", body="x")
     assert not sent.delivered
     stack.worker.start()

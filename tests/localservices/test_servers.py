@@ -9,11 +9,11 @@ import pymysql
 import pytest
 import redis
 
+from otrs_ext.db.sphinxql import SphinxQL
 from otrs_ext.errors import MissingBinary, ServiceStartError
 from otrs_ext.localservices import MariaDBServer, RedisServer, SphinxServer, base, require_binary
 from otrs_ext.localservices.base import free_port, pid_alive
 from otrs_ext.localservices.mariadb import LocalSqlError
-from otrs_ext.search.client import SphinxQL
 from otrs_ext.search.indexdef import INDEX_NAME
 
 BINLOG_VARS = "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata"

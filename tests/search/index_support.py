@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import Engine
 
 import schema_maps
+from otrs_ext.db.sphinxql import SphinxQL
 from otrs_ext.events import hookspecs
 from otrs_ext.events.dispatch import Dispatcher, Services
-from otrs_ext.events.handlers import search_index
+from otrs_ext.events.handlers.search_index import SearchHandler
 from otrs_ext.events.tailer import TailConfig, Tailer
-from otrs_ext.search.client import SphinxQL
 from otrs_ext.search.indexdef import INDEX_NAME
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "events"))
@@ -57,7 +57,7 @@ class SearchTail(Tail):
 
         manager = pluggy.PluginManager(hookspecs.PROJECT)
         manager.add_hookspecs(hookspecs)
-        manager.register(search_index, name="search")
+        manager.register(SearchHandler(), name="search")
         manager.register(self.recorder, name="recorder")
         services = Services(engine=self.engine, schema=self.schema, search=self.search, redis=self.redis)
         dispatcher = Dispatcher(manager, services)

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from otrs_ext.db.sphinxql import SphinxQL
 from otrs_ext.runtime import Runtime
 from otrs_ext.search import indexdef
-from otrs_ext.search.client import SphinxQL
 from otrs_ext.search.indexer import Indexer
 from otrs_ext.search.service import SearchService
 from otrs_ext.tickets.compose import TicketCore

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from otrs_ext.events.dispatch import Services
 from otrs_ext.events.domain import ArticleCreated, HistoryAdded, TicketChanged
-from otrs_ext.events.handlers import search_index
+from otrs_ext.events.handlers.search_index import SearchHandler
 from otrs_ext.search.freshness import indexed_as_of, read_freshness
 from otrs_ext.search.indexdef import INDEX_NAME
 from otrs_ext.tickets.inputs import Attachment, NewArticle, NewTicket
@@ -99,10 +99,10 @@ def test_merge_delete_and_replays_converge(search_tailing, search) -> None:
     assert set(_match(search, "@title beta")) >= {a.article_id, b.article_id}
 
     # replays: handing the same events over again changes nothing
-    services = Services(engine=tail.engine, schema=tail.schema, search=search)
+    services, handler = Services(engine=tail.engine, schema=tail.schema, search=search), SearchHandler()
     before = search.query(f"SELECT id, ticket_id, queue_id, state_id FROM {INDEX_NAME} ORDER BY id ASC")
     for event in tail.of(ArticleCreated) + tail.of(TicketChanged):
-        getattr(search_index, {ArticleCreated: "on_article_created", TicketChanged: "on_ticket_changed"}[type(event)])(
+        getattr(handler, {ArticleCreated: "on_article_created", TicketChanged: "on_ticket_changed"}[type(event)])(
             event=event, services=services)
     assert search.query(f"SELECT id, ticket_id, queue_id, state_id FROM {INDEX_NAME} ORDER BY id ASC") == before
 

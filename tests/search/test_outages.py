@@ -16,8 +16,8 @@ from tail_support import Recorder
 from test_indexer import _match, _service, _until
 
 import schema_maps
+from otrs_ext.db.sphinxql import SphinxQL
 from otrs_ext.localservices import LocalService, RedisServer, SphinxServer, free_port
-from otrs_ext.search.client import SphinxQL
 from otrs_ext.search.freshness import read_freshness
 from otrs_ext.tickets.inputs import NewArticle, NewTicket
 

@@ -20,7 +20,7 @@ from otrs_ext.events import hookspecs
 from otrs_ext.events.checkpoint import CheckpointStore, HandlerPositions
 from otrs_ext.events.dispatch import Dispatcher, Services
 from otrs_ext.events.domain import ArticleCreated, DynamicFieldChanged
-from otrs_ext.events.handlers import search_index
+from otrs_ext.events.handlers.search_index import SearchHandler
 from otrs_ext.events.poll import PollConfig, PollTailer
 from otrs_ext.events.tailer import TailConfig, Tailer
 from otrs_ext.search.indexdef import INDEX_NAME
@@ -98,7 +98,7 @@ def test_tail_after_a_reindex_hands_the_search_handler_only_what_came_after(seed
                                   NewArticle(body="afterword", subject="after"))
 
     recorder = Recorder()  # no position of its own: the first start's snapshot, then what follows it
-    tail = _tailer(engine, schema, source, {"search": search_index, "recorder": recorder},
+    tail = _tailer(engine, schema, source, {"search": SearchHandler(), "recorder": recorder},
                    search=search, redis=redis_client)
     _until(lambda: _match(search, "afterword") == [after.article_id], 30)
     _until(lambda: _match(search, "duringword") == during, 30)
@@ -136,7 +136,7 @@ def test_cli_reindex_records_where_the_tailer_goes_on(seeded, search, redis_clie
     assert f"consistent with {recorded}: the tailer's search handler goes on from there" in result.output
     assert re.fullmatch(r"mysql-bin\.\d+", recorded.log_file) and recorded.log_pos > 0
 
-    tail = _tailer(engine, schema, "binlog", {"search": search_index}, search=search, redis=redis_client)
+    tail = _tailer(engine, schema, "binlog", {"search": SearchHandler()}, search=search, redis=redis_client)
     _until(lambda: CheckpointStore(engine, "default").load() is not None, 30)
     tail.halt()
     assert tail.tailer.dispatcher.handled["search"] == 0  # nothing happened since the reindex

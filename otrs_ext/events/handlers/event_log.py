@@ -51,5 +51,5 @@ def record(events: Sequence[DomainEvent], services: Services) -> None:
 
 
 @hookimpl
-def on_batch(events, services):  # noqa: ANN001, ANN201
+def on_batch(events: Sequence[DomainEvent], services: Services) -> None:
     record(events, services)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from otrs_ext.errors import ConfigurationError
-from otrs_ext.plugins import make_plugin_manager
+from otrs_ext.events.plugins import make_plugin_manager
 
 
 def test_misspelled_handler_fails_at_start_naming_the_choices():

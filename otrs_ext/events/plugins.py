@@ -1,7 +1,10 @@
 """The handler plugin manager: handlers are chosen by name in settings and registered at start.
 
 Built-in handlers are listed in ``BUILTIN_HANDLERS``; third-party packages add theirs through the
-``otrs_ext.handlers`` entry point group. An unknown name fails at start, never at the first event.
+``otrs_ext.handlers`` entry point group. A handler is named by its module (``pkg.module``: its ``@hookimpl``
+functions) or by an object in a module (``pkg.module:Name``); a class is instantiated once per plugin manager,
+so a handler that keeps state (the ``search`` handler's indexer) keeps it on its instance, not in a module
+global. An unknown name fails at start, never at the first event.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ from importlib.metadata import entry_points
 
 import pluggy
 
-from .errors import ConfigurationError
-from .events import hookspecs
+from ..errors import ConfigurationError
+from . import hookspecs
 
-# handler name -> module implementing hooks of otrs_ext.events.hookspecs
+# handler name -> module (or module:class) implementing hooks of otrs_ext.events.hookspecs
 BUILTIN_HANDLERS: dict[str, str] = {
     "event_log": "otrs_ext.events.handlers.event_log",
-    "search": "otrs_ext.events.handlers.search_index",
+    "search": "otrs_ext.events.handlers.search_index:SearchHandler",
 }
 
 
@@ -41,7 +44,18 @@ def make_plugin_manager(handler_names: Sequence[str]) -> pluggy.PluginManager:
             f"available: {', '.join(sorted(known)) or 'none'}"
         )
     for name in handler_names:
-        manager.register(importlib.import_module(known[name]), name=name)
+        manager.register(load_handler(known[name]), name=name)
     # A hook implementation with a misspelled name would otherwise be silently never called.
     manager.check_pending()
     return manager
+
+
+def load_handler(reference: str) -> object:
+    """The plugin ``reference`` names: a module, or ``module:attribute`` (a class is instantiated)."""
+    module_name, _, attribute = reference.partition(":")
+    plugin: object = importlib.import_module(module_name)
+    if attribute:
+        plugin = getattr(plugin, attribute)
+        if isinstance(plugin, type):
+            plugin = plugin()
+    return plugin
