@@ -36,14 +36,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import requests  # noqa: E402
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+import requests
+from sqlalchemy import Engine, create_engine, text
 
-from otrs_ext.api.keys import ApiKeys  # noqa: E402
-from otrs_ext.db import migrate  # noqa: E402
-from otrs_ext.localservices import MariaDBServer, RedisServer  # noqa: E402
-from otrs_ext.settings import Settings  # noqa: E402
-from schema_maps.install import install  # noqa: E402
+from otrs_ext.api.keys import ApiKeys
+from otrs_ext.db import migrate
+from otrs_ext.localservices import MariaDBServer, RedisServer
+from otrs_ext.settings import Settings
+from schema_maps.install import install
 
 GENERATION = "znuny71"
 GI_PATH = "/otrs/nph-genericinterface.pl/Webservice/GenericTicketConnectorREST/Ticket"
@@ -135,7 +135,7 @@ def concurrent(base: str, headers: dict[str, str], route: str, attach: bool, cli
             try:
                 _create(session, base, route, n * 1_000_000 + counts[n], attach)
                 counts[n] += 1
-            except Exception as error:  # reported below: a benchmark with failures is no benchmark
+            except Exception as error:  # noqa: BLE001 - reported below: a benchmark with failures is no benchmark
                 errors.append(str(error))
                 return
 

@@ -22,18 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import frequent_corpus  # noqa: E402
-from sqlalchemy import create_engine  # noqa: E402
+import frequent_corpus
+from sqlalchemy import create_engine
 
-import schema_maps  # noqa: E402
-from otrs_ext.db import migrate  # noqa: E402
-from otrs_ext.db.sphinxql import SphinxQL  # noqa: E402
-from otrs_ext.localservices import MariaDBServer, SphinxServer  # noqa: E402
-from otrs_ext.search import indexer as indexer_module  # noqa: E402
-from otrs_ext.search.indexer import Indexer  # noqa: E402
-from otrs_ext.search.reindex import reindex  # noqa: E402
-from otrs_ext.seed import run_seed  # noqa: E402
-from schema_maps.install import install  # noqa: E402
+import schema_maps
+from otrs_ext.db import migrate
+from otrs_ext.db.sphinxql import SphinxQL
+from otrs_ext.localservices import MariaDBServer, SphinxServer
+from otrs_ext.search import indexer as indexer_module
+from otrs_ext.search.indexer import Indexer
+from otrs_ext.search.reindex import reindex
+from otrs_ext.seed import run_seed
+from schema_maps.install import install
 
 GENERATION = "znuny71"
 

@@ -51,35 +51,35 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import frequent_corpus  # noqa: E402
-import pluggy  # noqa: E402
-import redis  # noqa: E402
-from sqlalchemy import Engine, create_engine, select, text  # noqa: E402
+import frequent_corpus
+import pluggy
+import redis
+from sqlalchemy import Engine, create_engine, select, text
 
-from otrs_ext.db import migrate  # noqa: E402
-from otrs_ext.db.lookups import Lookups  # noqa: E402
-from otrs_ext.db.sphinxql import SphinxQL  # noqa: E402
-from otrs_ext.events import hookspecs  # noqa: E402
-from otrs_ext.events.checkpoint import CheckpointStore  # noqa: E402
-from otrs_ext.events.dispatch import Dispatcher, Services  # noqa: E402
-from otrs_ext.events.handlers.search_index import SearchHandler  # noqa: E402
-from otrs_ext.events.tailer import TailConfig, Tailer, server_position  # noqa: E402
-from otrs_ext.localservices import MariaDBServer, SphinxServer  # noqa: E402
-from otrs_ext.localservices.redis import RedisServer  # noqa: E402
-from otrs_ext.search import indexdef  # noqa: E402
-from otrs_ext.search.cache import RedisSearchCache  # noqa: E402
-from otrs_ext.search.query import parse, with_runs  # noqa: E402
-from otrs_ext.search.reindex import reindex  # noqa: E402
-from otrs_ext.search.service import SearchFilter, SearchService  # noqa: E402
-from otrs_ext.seed import run_seed  # noqa: E402
-from otrs_ext.tickets.inputs import NewArticle  # noqa: E402
-from otrs_ext.tickets.numbers import TicketNumbers  # noqa: E402
-from otrs_ext.tickets.otrs_cache import Invalidator, NullOtrsCache  # noqa: E402
-from otrs_ext.tickets.permissions import Permissions  # noqa: E402
-from otrs_ext.tickets.service import TicketService  # noqa: E402
-from otrs_ext.tickets.storage import DatabaseStore  # noqa: E402
-from schema_maps import OtrsSchema  # noqa: E402
-from schema_maps.install import install  # noqa: E402
+from otrs_ext.db import migrate
+from otrs_ext.db.lookups import Lookups
+from otrs_ext.db.sphinxql import SphinxQL
+from otrs_ext.events import hookspecs
+from otrs_ext.events.checkpoint import CheckpointStore
+from otrs_ext.events.dispatch import Dispatcher, Services
+from otrs_ext.events.handlers.search_index import SearchHandler
+from otrs_ext.events.tailer import TailConfig, Tailer, server_position
+from otrs_ext.localservices import MariaDBServer, SphinxServer
+from otrs_ext.localservices.redis import RedisServer
+from otrs_ext.search import indexdef
+from otrs_ext.search.cache import RedisSearchCache
+from otrs_ext.search.query import parse, with_runs
+from otrs_ext.search.reindex import reindex
+from otrs_ext.search.service import SearchFilter, SearchService
+from otrs_ext.seed import run_seed
+from otrs_ext.tickets.inputs import NewArticle
+from otrs_ext.tickets.numbers import TicketNumbers
+from otrs_ext.tickets.otrs_cache import Invalidator, NullOtrsCache
+from otrs_ext.tickets.permissions import Permissions
+from otrs_ext.tickets.service import TicketService
+from otrs_ext.tickets.storage import DatabaseStore
+from schema_maps import OtrsSchema
+from schema_maps.install import install
 
 GENERATION = "znuny71"
 AGENT = "bench.search"

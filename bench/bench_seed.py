@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from sqlalchemy import Engine, create_engine, func, select  # noqa: E402
+from sqlalchemy import Engine, create_engine, func, select
 
-from otrs_ext.localservices.mariadb import MariaDBServer  # noqa: E402
-from otrs_ext.seed import run_seed  # noqa: E402
-from otrs_ext.seed.runner import prepare  # noqa: E402
-from schema_maps.install import install  # noqa: E402
+from otrs_ext.localservices.mariadb import MariaDBServer
+from otrs_ext.seed import run_seed
+from otrs_ext.seed.runner import prepare
+from schema_maps.install import install
 
 GENERATION = "znuny71"
 

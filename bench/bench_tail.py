@@ -27,26 +27,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import pluggy  # noqa: E402
-from pymysqlreplication import BinLogStreamReader  # noqa: E402
-from pymysqlreplication.event import XidEvent  # noqa: E402
-from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent  # noqa: E402
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+import pluggy
+from pymysqlreplication import BinLogStreamReader
+from pymysqlreplication.event import XidEvent
+from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+from sqlalchemy import Engine, create_engine, text
 
-from otrs_ext.db import migrate  # noqa: E402
-from otrs_ext.events import hookspecs  # noqa: E402
-from otrs_ext.events.binlog import watched_tables  # noqa: E402
-from otrs_ext.events.checkpoint import CheckpointStore  # noqa: E402
-from otrs_ext.events.dispatch import Dispatcher, Services  # noqa: E402
-from otrs_ext.events.domain import DomainEvent  # noqa: E402
-from otrs_ext.events.handlers import event_log  # noqa: E402
-from otrs_ext.events.poll import PollConfig, PollTailer, newest_position  # noqa: E402
-from otrs_ext.events.rows import Position  # noqa: E402
-from otrs_ext.events.tailer import TailConfig, Tailer, server_position  # noqa: E402
-from otrs_ext.localservices.mariadb import MariaDBServer  # noqa: E402
-from otrs_ext.seed import run_seed  # noqa: E402
-from schema_maps import OtrsSchema  # noqa: E402
-from schema_maps.install import install  # noqa: E402
+from otrs_ext.db import migrate
+from otrs_ext.events import hookspecs
+from otrs_ext.events.binlog import watched_tables
+from otrs_ext.events.checkpoint import CheckpointStore
+from otrs_ext.events.dispatch import Dispatcher, Services
+from otrs_ext.events.domain import DomainEvent
+from otrs_ext.events.handlers import event_log
+from otrs_ext.events.poll import PollConfig, PollTailer, newest_position
+from otrs_ext.events.rows import Position
+from otrs_ext.events.tailer import TailConfig, Tailer, server_position
+from otrs_ext.localservices.mariadb import MariaDBServer
+from otrs_ext.seed import run_seed
+from schema_maps import OtrsSchema
+from schema_maps.install import install
 
 GENERATION = "znuny71"
 
@@ -60,31 +60,31 @@ class Counter:
         self.on_event = on_event
 
     @hookspecs.hookimpl
-    def on_ticket_created(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_created(self, event):
         self._seen(event)
 
     @hookspecs.hookimpl
-    def on_article_created(self, event):  # noqa: ANN001, ANN201
+    def on_article_created(self, event):
         self._seen(event)
 
     @hookspecs.hookimpl
-    def on_ticket_changed(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_changed(self, event):
         self._seen(event)
 
     @hookspecs.hookimpl
-    def on_dynamic_field_changed(self, event):  # noqa: ANN001, ANN201
+    def on_dynamic_field_changed(self, event):
         self._seen(event)
 
     @hookspecs.hookimpl
-    def on_ticket_merged(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_merged(self, event):
         self._seen(event)
 
     @hookspecs.hookimpl
-    def on_ticket_deleted(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_deleted(self, event):
         self._seen(event)
 
     @hookspecs.hookimpl
-    def on_history_added(self, event):  # noqa: ANN001, ANN201
+    def on_history_added(self, event):
         self._seen(event)
 
     def _seen(self, event: DomainEvent) -> None:

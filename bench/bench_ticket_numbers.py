@@ -23,12 +23,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from sqlalchemy import create_engine, func, select  # noqa: E402
+from sqlalchemy import create_engine, func, select
 
-import schema_maps  # noqa: E402
-from otrs_ext.localservices import MariaDBServer  # noqa: E402
-from otrs_ext.tickets.numbers import GENERATORS, TicketNumbers  # noqa: E402
-from schema_maps.install import install  # noqa: E402
+import schema_maps
+from otrs_ext.localservices import MariaDBServer
+from otrs_ext.tickets.numbers import GENERATORS, TicketNumbers
+from schema_maps.install import install
 
 GENERATION = "znuny71"
 OTRS_BASELINE = ("OTRS baseline (§13 item 10, a whole GI TicketCreate, Starman 4 workers on 2 cores): "

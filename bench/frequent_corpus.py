@@ -26,12 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from sqlalchemy import Engine  # noqa: E402
+from sqlalchemy import Engine
 
-from otrs_ext.seed.runner import SeedReport, prepare  # noqa: E402
-from otrs_ext.seed.vocabulary import EN_FIRST, EN_LAST, RU_MAIL_PROVIDERS, translit  # noqa: E402
-from otrs_ext.seed.writer import BulkWriter  # noqa: E402
-from schema_maps import OtrsSchema  # noqa: E402
+from otrs_ext.seed.runner import SeedReport, prepare
+from otrs_ext.seed.vocabulary import EN_FIRST, EN_LAST, RU_MAIL_PROVIDERS, translit
+from otrs_ext.seed.writer import BulkWriter
+from schema_maps import OtrsSchema
 
 #: word -> share of all articles containing it (a form of it, for the Russian ones)
 FREQUENT_SHARES = {"please": 0.99, "спасибо": 0.88, "здравствуйте": 0.80, "сайт": 0.64, "hello": 0.57}

@@ -8,9 +8,9 @@ layout turns it into the rows of its generation. Reads get the same vocabulary b
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, Select, Table, case, literal, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, Table, case, literal, select
 
 MIME_COLUMNS = (
     "a_from", "a_reply_to", "a_to", "a_cc", "a_bcc", "a_subject", "a_message_id", "a_message_id_md5",
@@ -21,6 +21,21 @@ AUDIT_COLUMNS = ("create_time", "create_by", "change_time", "change_by")
 Lookups = Mapping[str, Mapping[str, int]]  # uniform lookup table -> name -> id
 # sends one INSERT of ``row`` into ``table`` and returns the new row's id (the caller's way of sending SQL)
 InsertRow = Callable[[Connection, Table, dict[str, Any]], int]
+# the name of the row with ``id`` in a lookup table: (uniform table name, id) -> name ("" when unknown)
+NameOf = Callable[[str, int], str]
+#: OTRS 6's standard channel ids, used for OTRS 5 whose article types folded channel and visibility together
+STANDARD_CHANNEL_IDS = {"Email": 1, "Phone": 2, "Internal": 3, "Chat": 4}
+
+
+class MetaSource(NamedTuple):
+    """An article's meta and MIME columns for one wide SELECT (the search documents): ``joined`` holds
+    ``article`` and ``mime`` (the table with the ``a_*`` columns), ``channel_id`` and ``visible`` are columns
+    or expressions over it."""
+
+    joined: FromClause
+    mime: Table
+    channel_id: ColumnElement[Any]
+    visible: ColumnElement[Any]
 
 
 class ArticleLayout(Protocol):
@@ -37,6 +52,13 @@ class ArticleLayout(Protocol):
 
     def select(self) -> Select:
         """Every article with the uniform columns; filter with ``.where(...)`` on ``ticket_id`` / ``id``."""
+
+    def meta_source(self) -> MetaSource:
+        """The ``article`` table joined to what a wide SELECT of the uniform columns needs."""
+
+    def decode(self, row: Mapping[str, Any], name_of: NameOf) -> dict[str, Any]:
+        """``channel`` by name (and what else the generation encodes) of a raw ``article`` row as the binlog
+        or a plain SELECT gives it; empty when the row lacks the columns."""
 
 
 def _pick(article: Mapping[str, Any], names: tuple[str, ...], table: Table) -> dict[str, Any]:
@@ -95,8 +117,20 @@ class MimeArticleLayout:
             .select_from(a.join(m, m.c.article_id == a.c.id).join(ch, ch.c.id == a.c.communication_channel_id))
         )
 
+    def meta_source(self) -> MetaSource:
+        a, m = self.meta, self.mime
+        return MetaSource(a.join(m, m.c.article_id == a.c.id), m, a.c.communication_channel_id,
+                          a.c.is_visible_for_customer)
 
-# OTRS 5 encoded channel and customer visibility in one article type; OTRS 6's upgrade mapped them so.
+    def decode(self, row: Mapping[str, Any], name_of: NameOf) -> dict[str, Any]:
+        if "communication_channel_id" not in row:
+            return {}
+        return {"channel": name_of("communication_channel", row["communication_channel_id"])}
+
+
+# OTRS 5 encoded channel and customer visibility in one article type; OTRS 6's upgrade mapped them so. This is
+# the one place that knows the mapping: the layout's writes and reads, the search documents (``meta_source``)
+# and the tailer's raw rows (``decode``) all go through it.
 _OTRS5_TYPES = {
     ("Email", True): "email-external", ("Email", False): "email-internal",
     ("Phone", True): "phone", ("Phone", False): "phone",
@@ -104,6 +138,35 @@ _OTRS5_TYPES = {
     ("Chat", True): "chat-external", ("Chat", False): "chat-internal",
 }
 OTRS5_INVISIBLE = ("email-internal", "email-notification-int", "note-internal", "note-report", "chat-internal")
+# article type name (a LIKE pattern) -> channel; every other type is an internal note
+_OTRS5_CHANNELS = (("email-%", "Email"), ("phone", "Phone"), ("chat-%", "Chat"))
+_OTRS5_OTHER_CHANNEL = "Internal"
+
+
+def otrs5_channel(type_name: str) -> str:
+    """The OTRS 6 channel of an OTRS 5 article type."""
+    for pattern, channel in _OTRS5_CHANNELS:
+        prefix = pattern.removesuffix("%")
+        if (type_name.startswith(prefix) if prefix != pattern else type_name == pattern):
+            return channel
+    return _OTRS5_OTHER_CHANNEL
+
+
+def otrs5_visible(type_name: str) -> int:
+    """1 when OTRS 6 shows articles of this OTRS 5 type to the customer."""
+    return int(type_name not in OTRS5_INVISIBLE)
+
+
+def _otrs5_channel_sql(type_name: ColumnElement[Any], value: Callable[[str], Any]) -> ColumnElement[Any]:
+    # otrs5_channel() in SQL; ``value`` turns a channel name into what the column holds (name or id)
+    return case(
+        *((type_name.like(p) if p.endswith("%") else type_name == p, literal(value(c))) for p, c in _OTRS5_CHANNELS),
+        else_=literal(value(_OTRS5_OTHER_CHANNEL)),
+    )
+
+
+def _otrs5_visible_sql(type_name: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((type_name.in_(OTRS5_INVISIBLE), literal(0)), else_=literal(1))
 
 
 class Otrs5ArticleLayout:
@@ -136,16 +199,22 @@ class Otrs5ArticleLayout:
 
     def select(self) -> Select:
         a, t = self.meta, self.types
-        channel = case(
-            (t.c.name.like("email-%"), literal("Email")),
-            (t.c.name == "phone", literal("Phone")),
-            (t.c.name.like("chat-%"), literal("Chat")),
-            else_=literal("Internal"),
-        )
-        visible = case((t.c.name.in_(OTRS5_INVISIBLE), literal(0)), else_=literal(1))
+        channel = _otrs5_channel_sql(t.c.name, str)
+        visible = _otrs5_visible_sql(t.c.name)
         return select(
             a.c.id, a.c.ticket_id, a.c.article_sender_type_id, channel.label("channel"),
             visible.label("is_visible_for_customer"),
             *(a.c[n] if n in a.c else literal(None).label(n) for n in MIME_COLUMNS),
             *(a.c[n] for n in AUDIT_COLUMNS),
         ).select_from(a.join(t, t.c.id == a.c.article_type_id))
+
+    def meta_source(self) -> MetaSource:
+        a, t = self.meta, self.types
+        return MetaSource(a.join(t, t.c.id == a.c.article_type_id), a,
+                          _otrs5_channel_sql(t.c.name, STANDARD_CHANNEL_IDS.__getitem__), _otrs5_visible_sql(t.c.name))
+
+    def decode(self, row: Mapping[str, Any], name_of: NameOf) -> dict[str, Any]:
+        if "article_type_id" not in row:
+            return {}
+        kind = name_of("article_type", row["article_type_id"])
+        return {"channel": otrs5_channel(kind), "is_visible_for_customer": otrs5_visible(kind)}

@@ -7,6 +7,8 @@ Column names, types, nullability and lengths follow the genuine ``*schema.mysql.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -25,6 +27,8 @@ from sqlalchemy.dialects.mysql import LONGBLOB, MEDIUMTEXT
 
 from ._traits import Traits
 
+AddTable = Callable[[str, Table], None]  # registers a table under its uniform name
+
 LongBlob = LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb")
 MediumText = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
 
@@ -42,7 +46,7 @@ def _surrogate(t: Traits) -> list[Column]:
 
 
 def _lookup(md: MetaData, name: str, t: Traits, *extra: Column, tail: list[Column] | None = None,
-            valid: bool = True, comments: bool = True, id_type=SmallInteger, index: str | None = None) -> Table:
+            valid: bool = True, comments: bool = True, id_type: type = SmallInteger, index: str | None = None) -> Table:
     """The id/name/valid shape shared by states, priorities, lock types, sender types and the like."""
     cols: list[Column] = [
         Column("id", id_type, primary_key=True, autoincrement=True),
@@ -127,7 +131,7 @@ def build_tables(t: Traits) -> tuple[MetaData, dict[str, Table]]:
     return md, tables
 
 
-def _customers(md: MetaData, t: Traits, add) -> None:
+def _customers(md: MetaData, t: Traits, add: AddTable) -> None:
     add("customer_company", Table(
         "customer_company", md,
         Column("customer_id", String(150), primary_key=True),
@@ -175,7 +179,7 @@ def _customers(md: MetaData, t: Traits, add) -> None:
         ))
 
 
-def _queues(md: MetaData, t: Traits, add) -> None:
+def _queues(md: MetaData, t: Traits, add: AddTable) -> None:
     for name in ("salutation", "signature"):
         add(name, _lookup(md, name, t, Column("text", Text, nullable=False),
                           Column("content_type", String(250))))
@@ -219,7 +223,7 @@ def _queues(md: MetaData, t: Traits, add) -> None:
     ))
 
 
-def _ticket_lookups(md: MetaData, t: Traits, add) -> None:
+def _ticket_lookups(md: MetaData, t: Traits, add: AddTable) -> None:
     def color() -> list[Column]:
         return [Column("color", String(25), nullable=False)] if t.colors else []
 
@@ -247,7 +251,7 @@ def _ticket_lookups(md: MetaData, t: Traits, add) -> None:
         add("article_type", _lookup(md, "article_type", t))
 
 
-def _tickets(md: MetaData, t: Traits, add) -> None:
+def _tickets(md: MetaData, t: Traits, add: AddTable) -> None:
     unix = [Column("create_time_unix", BigInteger, nullable=False)] if t.create_time_unix else []
     ticket = Table(
         "ticket", md,
@@ -402,7 +406,7 @@ def _plain_table(md: MetaData, name: str) -> Table:
     )
 
 
-def _articles(md: MetaData, t: Traits, add) -> None:
+def _articles(md: MetaData, t: Traits, add: AddTable) -> None:
     if t.article_split:
         add("article", Table(
             "article", md,
@@ -468,7 +472,7 @@ def _articles(md: MetaData, t: Traits, add) -> None:
     ))
 
 
-def _dynamic_fields(md: MetaData, t: Traits, add) -> None:
+def _dynamic_fields(md: MetaData, t: Traits, add: AddTable) -> None:
     add("dynamic_field", Table(
         "dynamic_field", md,
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -501,7 +505,7 @@ def _dynamic_fields(md: MetaData, t: Traits, add) -> None:
     ))
 
 
-def _services(md: MetaData, t: Traits, add) -> None:
+def _services(md: MetaData, t: Traits, add: AddTable) -> None:
     add("service", Table(
         "service", md,
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -529,7 +533,7 @@ def _services(md: MetaData, t: Traits, add) -> None:
     ))
 
 
-def _links(md: MetaData, t: Traits, add) -> None:
+def _links(md: MetaData, t: Traits, add: AddTable) -> None:
     """LinkObject's tables: the ParentChild link a merge writes, and the links a merge moves over."""
     for name in ("link_type", "link_state"):
         add(name, Table(
@@ -562,7 +566,7 @@ def _links(md: MetaData, t: Traits, add) -> None:
     ))
 
 
-def _daemon_and_config(md: MetaData, t: Traits, add) -> None:
+def _daemon_and_config(md: MetaData, t: Traits, add: AddTable) -> None:
     """OTRS's daemon queue, where otrs-ext hands OTRS's event modules their work, and the configuration those
     modules act on: SysConfig (OTRS 6+), notifications, GenericAgent jobs and GenericInterface web services."""
     add("scheduler_task", Table(

@@ -9,16 +9,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from redis.exceptions import RedisError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..runtime import Runtime
-from ..tickets.compose import TicketCore, build_ticket_core
+from ..tickets.compose import build_ticket_core
 from ..tickets.listing import TicketLister
 from . import problems
+from .context import ApiContext, context
 from .customers import PREFIX as CUSTOMER_PREFIX
 from .customers import CustomerTokens
 from .idempotency import IdempotencyStore
@@ -30,30 +30,6 @@ from .verified_keys import VerifiedKeys
 log = logging.getLogger("otrs_ext.api")
 PUBLIC = ("/api/v1/openapi.json", "/api/v1/docs", "/healthz")
 CUSTOMER_RATE_PER_MINUTE = 120
-
-
-@dataclass
-class ApiContext:
-    runtime: Runtime
-    core: TicketCore
-    keys: ApiKeys
-    limiter: RateLimiter
-    idempotency: IdempotencyStore
-    lister: TicketLister
-    customer_tokens: CustomerTokens
-
-
-def context() -> ApiContext:
-    return current_app.extensions["otrs_ext"]
-
-
-def caller() -> ApiKey | None:
-    """The API key of the request; None for a customer token (see ``customer_login``)."""
-    return g.api_key
-
-
-def customer_login() -> str | None:
-    return g.get("customer_login")
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -89,12 +65,13 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(portal_bp, url_prefix="/api/v1")
     app.register_blueprint(docs_bp, url_prefix="/api/v1")
     app.register_blueprint(search_bp, url_prefix="/api/v1")
-    from .gi import register as register_gi
+    from .gi.routes import register as register_gi
 
-    register_gi(app)  # GenericInterface-compatible routes; they authenticate as OTRS does (see gi.py)
+    register_gi(app)  # GenericInterface-compatible routes; they authenticate as OTRS does (see gi/routes.py)
     from ..screens import register as register_screens
 
-    register_screens(app)  # the agent's HTML screens under /agent; after register_gi: they share its login checks
+    # the agent's HTML screens under /agent; after register_gi: they share its login checks
+    register_screens(app, runtime=runtime, permissions=core.permissions, passwords=app.extensions["otrs_ext_gi"])
     app.before_request(_begin)
     app.after_request(_finish)
 

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, request
 
 from ..errors import PermissionDenied, ValidationError
-from .app import caller, context
+from .context import caller, context
 from .schemas import CustomerTokenRequest
 
 bp = Blueprint("portal", __name__)

@@ -13,7 +13,7 @@ from ..jsonable import jsonable
 from ..search.compose import build_search_service
 from ..search.service import SearchFilter, SearchResult, SearchService
 from ..tickets import names
-from .app import context, customer_login
+from .context import context, customer_login
 from .tickets import _agent, _int, _time
 
 bp = Blueprint("search", __name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -12,16 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pydantic
 from flask import Blueprint, Response, g, request, url_for
-from sqlalchemy import func
 
-from ..db.own_tables import own_table
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..jsonable import jsonable
 from ..tickets import names
-from ..tickets.inputs import Attachment, NewArticle, NewTicket, history_for
+from ..tickets.inputs import Attachment, NewArticle, NewTicket
+from ..tickets.intake import SYSTEM_USER_ID, article_kind
 from ..tickets.listing import TicketFilter
-from .app import caller, context, customer_login
 from .attachments import from_json, from_multipart
+from .context import caller, context, customer_login
 from .idempotency import Stored, request_hash
 from .schemas import (
     ArticleCreate,
@@ -40,7 +38,6 @@ from .schemas import (
 )
 
 bp = Blueprint("tickets", __name__)
-SYSTEM_USER_ID = 1
 
 
 # --- who may do what --------------------------------------------------------------------------------------
@@ -99,14 +96,12 @@ def _body(model: type[pydantic.BaseModel]) -> tuple[pydantic.BaseModel, list[Att
 
 
 def _article(data: Any, files: list[Attachment], *, intake: bool, first: bool) -> NewArticle:
-    channel = data.channel or "Internal"
-    sender = data.sender_type or ("customer" if intake else "agent")
-    visible = data.visible_for_customer if data.visible_for_customer is not None else (intake or sender == "customer")
-    history_type, comment = history_for(channel, sender, web=intake, first=first)
-    return NewArticle(body=data.body, subject=data.subject, channel=channel, sender_type=sender,
-                      visible_for_customer=visible, mime_type=data.content_type, from_=data.from_, to=data.to,
-                      cc=data.cc, history_type=history_type, history_comment=comment, attachments=files,
-                      time_units=data.time_units)
+    kind = article_kind(channel=data.channel, sender_type=data.sender_type,
+                        visible_for_customer=data.visible_for_customer, intake=intake, first=first)
+    return NewArticle(body=data.body, subject=data.subject, channel=kind.channel, sender_type=kind.sender_type,
+                      visible_for_customer=kind.visible_for_customer, mime_type=data.content_type, from_=data.from_,
+                      to=data.to, cc=data.cc, history_type=kind.history_type, history_comment=kind.history_comment,
+                      attachments=files, time_units=data.time_units)
 
 
 def _idempotent(run: Callable[[], tuple[int, dict[str, Any], str | None]], *, atomic: bool = False) -> Response:
@@ -155,17 +150,6 @@ def _idempotency_scope(idem_key: str) -> tuple[int, str]:
     return 0, f"c:{customer_login()}:{idem_key}"[:191]
 
 
-def record_source(conn: Any, ticket_id: int, source: str, key_id: int | None) -> None:
-    conn.execute(_source_insert(context().runtime.settings.own_schema),
-                 {"ticket_id": ticket_id, "source": source, "api_key_id": key_id})
-
-
-@functools.cache
-def _source_insert(own_schema: str | None) -> Any:
-    """Built once: every create runs it."""
-    return own_table("ticket_source", own_schema).insert().values(created_at=func.now())
-
-
 def _created(status: int, body: str, location: str | None) -> Response:
     response = Response(body, status=status, mimetype="application/json")
     if location:
@@ -185,25 +169,18 @@ def create_ticket() -> Response:
         data = data.model_copy(update={"customer_user": customer.login, "customer_id": customer.customer_id,
                                        "source": "site-authorized"})
     intake = key is None or key.scope == "intake"
-    if intake:
-        allowed = ctx.runtime.settings.api_intake_queues
-        if allowed and data.queue not in allowed:
-            raise ValidationError([("queue", f"intake keys may create tickets only in {', '.join(allowed)}")])
-        if data.owner is not None:
-            raise ValidationError([("owner", "intake keys cannot choose an owner")])
-    user_id = SYSTEM_USER_ID if intake else _agent()
-    owner_id = names.agent_id(ctx.runtime.engine, ctx.runtime.schema, data.owner) if data.owner else user_id
+    creator = ctx.core.intake.creator(agent_id=None if intake else _agent(), queue=data.queue, owner=data.owner)
 
     def run() -> tuple[int, dict[str, Any], str | None]:
         article = _article(data.article, files, intake=intake, first=True) if data.article else None
         if article is None and files:
             raise ValidationError([("attachments", "attachments need an article to belong to")])
         created = ctx.core.service.create_ticket(
-            user_id,
+            creator.user_id,
             NewTicket(title=data.title, queue=data.queue, state=data.state, priority=data.priority, type=data.type,
-                      customer_id=data.customer_id, customer_user=data.customer_user, owner_id=owner_id,
-                      responsible_id=owner_id, dynamic_fields=data.dynamic_fields),
-            article, as_system=intake, also=also,
+                      customer_id=data.customer_id, customer_user=data.customer_user,
+                      owner_id=creator.owner_id, responsible_id=creator.owner_id, dynamic_fields=data.dynamic_fields),
+            article, as_system=creator.as_system, also=also,
         )
         return 201, answer(created), location(created.ticket_id)
 
@@ -218,7 +195,7 @@ def create_ticket() -> Response:
         return locations[ticket_id]
 
     def also(conn: Any, created: Any) -> None:
-        record_source(conn, created.ticket_id, data.source, key.key_id if key else None)
+        ctx.core.intake.record_source(conn, created.ticket_id, data.source, key.key_id if key else None)
         complete_within(conn, 201, answer(created), location(created.ticket_id))
 
     return _idempotent(run, atomic=True)

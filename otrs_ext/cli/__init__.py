@@ -15,7 +15,7 @@ from . import db, demo, doctor, outbox, search, search_query, seed, serve, tail,
 class _Group(click.Group):
     """Prints an otrs-ext error as one readable message instead of a traceback."""
 
-    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+    def invoke(self, ctx: click.Context):  # noqa: ANN202 - returns whatever the command returns
         try:
             return super().invoke(ctx)
         except OtrsExtError as exc:

@@ -31,7 +31,7 @@ class DemoAccess:
 
 def create_demo_access(engine: Engine, schema: OtrsSchema, own_schema: str = "") -> DemoAccess:
     """Add the demo agent (in one transaction) and create both API keys."""
-    # Znuny's default CryptType sha2: the SHA-256 hex digest, one of the forms api/otrs_password.py checks
+    # Znuny's default CryptType sha2: the SHA-256 hex digest, one of the forms auth/passwords.py checks
     stored = sha256_hex(DEMO_PASSWORD)
     t = schema.tables
     audit = {"create_time": "2026-01-01 00:00:00", "create_by": 1, "change_time": "2026-01-01 00:00:00",
@@ -41,7 +41,8 @@ def create_demo_access(engine: Engine, schema: OtrsSchema, own_schema: str = "")
             login=DEMO_LOGIN, pw=stored, first_name="Demo", last_name="Agent", valid_id=1, **audit,
         )).inserted_primary_key[0]
         group_ids = conn.execute(select(t.groups.c.id).where(t.groups.c.valid_id == 1)).scalars().all()
-        value = {"permission_value": 1} if "permission_value" in t.group_user.c else {}  # OTRS 5 has the column
+        # OTRS 5 has the column
+        value = {"permission_value": 1} if schema.traits.group_user_permission_value else {}
         conn.execute(t.group_user.insert(), [
             {"user_id": agent_id, "group_id": group_id, "permission_key": "rw", **value, **audit}
             for group_id in group_ids])

@@ -23,7 +23,7 @@ class _Gunicorn(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # noqa: ANN201 - gunicorn's signature
+    def load(self):  # noqa: ANN202 - gunicorn's signature
         # a connection per request thread, one for the ticket-number pool's thread and one spare: fewer
         # would open and close a connection for every request past the pool while all threads are busy
         return create_app(build_runtime(self.load_settings(), db_pool_size=self.options["threads"] + 2))

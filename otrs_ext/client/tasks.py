@@ -52,7 +52,7 @@ def make_celery(settings: Settings, build_outbox: Callable[[Celery], Outbox]) ->
         while True:
             try:
                 outbox().sweep(grace)
-            except Exception:  # noqa: BLE001 - Redis away for a moment: try again next round
+            except Exception:
                 log.exception("outbox sweep failed", extra={"event": "outbox_sweep_failed"})
             if stop.wait(SWEEP_EVERY):
                 return

@@ -18,4 +18,4 @@ def load_perl_yaml(raw: bytes | str | None) -> Any:
     if raw is None:
         return None
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else raw
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - the base loader builds only str, list and dict
+    return yaml.load(text, Loader=_LOADER)

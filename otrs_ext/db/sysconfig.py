@@ -110,7 +110,7 @@ def parse_value(name: str, raw: bytes | str | None) -> Any:
         return None
     text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"SysConfig setting {name} has an effective_value that is not YAML: {exc}") from exc
 

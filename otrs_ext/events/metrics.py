@@ -102,7 +102,7 @@ def serve_metrics(metrics: TailMetrics, port: int, host: str = "127.0.0.1") -> T
     """Start the endpoint in a daemon thread; ``.shutdown()`` stops it."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             if self.path.split("?")[0] == "/metrics":
                 body, status, kind = metrics.render().encode(), 200, "text/plain; version=0.0.4; charset=utf-8"
             elif self.path.split("?")[0] == "/healthz":
@@ -117,7 +117,7 @@ def serve_metrics(metrics: TailMetrics, port: int, host: str = "127.0.0.1") -> T
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence per-request logs
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer((host, port), Handler)

@@ -286,7 +286,7 @@ class PollSource:
             return []  # deleted since
         changes = [RowChange("article", "insert", None,
                              {k: v for k, v in meta.items() if k not in DROPPED_COLUMNS})]
-        if "article_data_mime" in tables:
+        if self.schema.traits.article_split:  # OTRS 6+: the MIME columns have their own table
             m = tables.article_data_mime
             for mime in conn.execute(select(m).where(m.c.article_id == article_id)).mappings():
                 changes.append(RowChange("article_data_mime", "insert", None, dict(mime)))

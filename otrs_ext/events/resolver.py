@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from schema_maps import OtrsSchema
-from schema_maps._articles import AUDIT_COLUMNS, MIME_COLUMNS, OTRS5_INVISIBLE
+from schema_maps._articles import AUDIT_COLUMNS, MIME_COLUMNS
 
 from ..db.lookups import Lookups
 
@@ -44,13 +44,7 @@ class DatabaseResolver:
         """An article row as ``schema.articles.select()`` reads it: the channel by name, and OTRS 5's
         article type split into channel and customer visibility."""
         article = {key: row.get(key) for key in ARTICLE_KEYS}
-        if "communication_channel_id" in row:
-            article["channel"] = self._name("communication_channel", row["communication_channel_id"])
-        elif "article_type_id" in row:
-            kind = self._name("article_type", row["article_type_id"])
-            article["channel"] = ("Email" if kind.startswith("email-") else "Phone" if kind == "phone"
-                                  else "Chat" if kind.startswith("chat-") else "Internal")
-            article["is_visible_for_customer"] = int(kind not in OTRS5_INVISIBLE)
+        article.update(self.schema.articles.decode(row, self._name))
         return article
 
     def _name(self, table: str, ident: int) -> str:

@@ -1,28 +1,53 @@
-"""Agent screens: server-rendered HTML pages beside the JSON API (login, full-text search).
+"""Agent screens: server-rendered HTML pages beside the JSON API, under ``/agent``.
 
-``register(app)`` mounts them under ``/agent``; they authenticate agents with their OTRS password and keep
-the session in Redis (see ``auth``), so they need no API key.
+They authenticate agents with their OTRS password and keep the session in Redis (``security``), so they need
+no API key. The layout:
+
+* ``security.py``: what every section shares: the security headers (CSP, framing, caching), the session
+  cookie and the current agent, CSRF tokens, cookie flags; ``security.section(...)`` makes a section's
+  blueprint with those headers applied;
+* ``context.py``: the screens' own context (runtime, permissions, session store, search service), handed
+  over by the app factory; sections read it with ``screens_context()`` and import nothing from ``otrs_ext.api``;
+* ``session.py``: the ``agent`` blueprint: login, logout, ``/agent/`` and the shared ``templates/`` and
+  ``static/`` (served at ``/agent/static/``);
+* one package per section (``search/``): its routes, helpers and ``templates/screens/``.
+
+Adding a section (pool, points, stats, ticket workspace, team-lead admin, customer portal...): create
+``screens/<name>/views.py`` with ``bp = section("agent_<name>", __name__, template_folder="templates")``, its
+templates in ``screens/<name>/templates/screens/`` (extending ``screens/base.html``), and add its ``bp`` to
+the list in ``sections()`` below. Pages check ``current_agent()`` first; forms that post carry a
+``csrf_token(...)`` checked with ``csrf_ok`` (see ``session.py``).
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
 
-from ..api.gi_auth import GiAuth
+from ..auth.compose import build_agent_auth
+from ..auth.service import AgentAuth
+from ..runtime import Runtime
+from ..tickets.permissions import Permissions
+from .context import KEY, ScreensContext
 
 PREFIX = "/agent"
 
 
-def register(app: Flask) -> None:
-    """Mount the blueprint and give the app the screens' own session store.
+def sections() -> list[Blueprint]:
+    """Every section's blueprint, mounted under ``PREFIX`` in this order (imported here, when an app is built)."""
+    from . import session
+    from .search import views as search
+
+    return [session.bp, search.bp]
+
+
+def register(app: Flask, *, runtime: Runtime, permissions: Permissions, passwords: AgentAuth) -> None:
+    """Give the app the screens' context and mount every section.
 
     The sessions are kept apart from GenericInterface SessionIDs (another Redis prefix) so a GI session id
-    handed to a script is never a browser cookie, and logging out of one does not end the other."""
-    from .views import bp
-
-    runtime = app.extensions["otrs_ext"].runtime
-    settings = runtime.settings
-    app.extensions["otrs_ext_screens"] = GiAuth(
-        runtime.engine, runtime.schema, runtime.redis, max_seconds=settings.gi_session_max_seconds,
-        idle_seconds=settings.gi_session_idle_seconds, prefix="otrs_ext:screens")
-    app.register_blueprint(bp, url_prefix=PREFIX)
+    handed to a script is never a browser cookie, and logging out of one does not end the other; failed
+    logins count against the GI routes' budget (``passwords``)."""
+    app.extensions[KEY] = ScreensContext(
+        runtime=runtime, permissions=permissions, passwords=passwords,
+        sessions=build_agent_auth(runtime, prefix="otrs_ext:screens"))
+    for bp in sections():
+        app.register_blueprint(bp, url_prefix=PREFIX)

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, literal, select
+from sqlalchemy import Connection, Select, select
 
 from schema_maps import OtrsSchema
-from schema_maps._articles import OTRS5_INVISIBLE
+from schema_maps._articles import STANDARD_CHANNEL_IDS
 
 from .blends import runs
 from .indexdef import COLUMNS, RUN_SOURCES, TEXT_FIELDS
@@ -27,7 +27,7 @@ from .indexdef import COLUMNS, RUN_SOURCES, TEXT_FIELDS
 #: multi-row REPLACE far below searchd's max_packet_size
 BODY_LIMIT = 100_000
 #: OTRS 6's standard channel ids, used for OTRS 5 whose article types folded channel and visibility together
-STANDARD_CHANNELS = {"Email": 1, "Phone": 2, "Internal": 3, "Chat": 4}
+STANDARD_CHANNELS = STANDARD_CHANNEL_IDS
 #: OTRS stores an HTML body as an attachment named file-1, file-2...: not a name anybody searches for
 _BODY_PART = re.compile(r"^file-\d+$")
 
@@ -58,22 +58,8 @@ class DocumentSource:
 
     def _build_select(self) -> Select:
         a, t, s = self.article, self.ticket, self.state
-        if "article_data_mime" in self.schema.tables:
-            m = self.schema.tables.article_data_mime
-            channel = a.c.communication_channel_id
-            visible = a.c.is_visible_for_customer
-            source = a.join(m, m.c.article_id == a.c.id)
-        else:  # OTRS 5: MIME columns on the article row, channel and visibility encoded in the article type
-            m = a
-            types = self.schema.tables.article_type
-            channel = case(
-                (types.c.name.like("email-%"), literal(STANDARD_CHANNELS["Email"])),
-                (types.c.name == "phone", literal(STANDARD_CHANNELS["Phone"])),
-                (types.c.name.like("chat-%"), literal(STANDARD_CHANNELS["Chat"])),
-                else_=literal(STANDARD_CHANNELS["Internal"]),
-            )
-            visible = case((types.c.name.in_(OTRS5_INVISIBLE), literal(0)), else_=literal(1))
-            source = a.join(types, types.c.id == a.c.article_type_id)
+        # the layout knows where the MIME columns live and how OTRS 5 encoded channel and visibility
+        source, m, channel, visible = self.schema.articles.meta_source()
         source = source.join(t, t.c.id == a.c.ticket_id).join(s, s.c.id == t.c.ticket_state_id)
         self.joined = source
         self.channel, self.visible = channel, visible

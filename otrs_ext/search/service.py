@@ -34,14 +34,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pymysql
-from sqlalchemy import Connection, Engine, and_, or_, select, true
+from sqlalchemy import Connection, Engine, and_, select, true
 
 from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
 from ..db.sphinxql import SphinxQL
 from ..errors import OtrsExtError, ValidationError
-from ..tickets.permissions import VALID_ID, Permissions
+from ..tickets.permissions import Permissions
 from . import cache as search_cache
 from . import indexdef
 from .documents import crc32, timestamp
@@ -301,42 +301,29 @@ class SearchService:
 
     # --- permissions and filters as SphinxQL --------------------------------------------------------------
     def _allowed(self, conn: Connection, user_id: int | None, login: str | None) -> Scope | None:
-        """What the viewer may see as SphinxQL conditions; None = nothing at all."""
+        """What the viewer may see as SphinxQL conditions; None = nothing at all. Who may see what is decided
+        by ``Permissions`` (``agent_read_scope``, ``customer_read_scope``); this only writes it as filters."""
         if login is not None:
             return self._customer_allowed(conn, login)
         if user_id is None:
             raise ValueError("a search needs a viewer: an agent id or a customer login")
-        users = self.schema.tables.users
-        if conn.execute(select(users.c.valid_id).where(users.c.id == user_id)).scalar() != VALID_ID:
-            return None
         user_id = int(user_id)
-        queues = self.permissions.agent_queue_ids(conn, user_id, "ro")
-        q = self.schema.tables.queue
-        if queues >= set(conn.execute(select(q.c.id)).scalars()):
-            return Scope()  # every queue: owner, responsible and watcher rights add nothing
-        # tickets outside those queues the agent sees as owner, responsible or watcher: usually none or a few,
-        # and then a plain queue filter (or an id list) serves, cheaper than a computed OR over every match
-        t = self.schema.tables.ticket
-        personal = [t.c.user_id == user_id]
-        if self.permissions.responsible_enabled:
-            personal.append(t.c.responsible_user_id == user_id)
-        if self.permissions.watcher_enabled:
-            w = self.schema.tables.ticket_watcher
-            personal.append(t.c.id.in_(select(w.c.ticket_id).where(w.c.user_id == user_id)))
-        outside = select(t.c.id).where(or_(*personal))
-        if queues:
-            outside = outside.where(t.c.queue_id.not_in(sorted(queues)))
-        extra = sorted(conn.execute(outside.limit(MAX_LISTED_TICKETS + 1)).scalars())
+        reach = self.permissions.agent_read_scope(conn, user_id, listed=MAX_LISTED_TICKETS)
+        if reach is None:
+            return None
+        if reach.every_queue:
+            return Scope()
+        # the tickets outside his queues are usually none or a few: then a plain queue filter (or an id list)
+        # serves, cheaper than a computed OR over every match
+        queues = reach.queues
         in_queues = f"IN(queue_id,{_ints(sorted(queues))})"
-        if len(extra) > MAX_LISTED_TICKETS:  # too many to list: the grants themselves, evaluated per match
-            grants = [f"owner_id={user_id}", *([f"responsible_id={user_id}"] if self.permissions.responsible_enabled
-                                               else []), *([in_queues] if queues else [])]
-            if self.permissions.watcher_enabled:
-                w = self.schema.tables.ticket_watcher
-                watched = sorted(conn.execute(select(w.c.ticket_id).where(w.c.user_id == user_id)).scalars())
-                if watched:
-                    grants.append(f"IN(ticket_id,{_ints(watched)})")
+        if reach.other_tickets is None:  # too many to list: the grants themselves, evaluated per match
+            grants = [f"owner_id={user_id}", *([f"responsible_id={user_id}"] if reach.responsible else []),
+                      *([in_queues] if queues else [])]
+            if reach.watched:
+                grants.append(f"IN(ticket_id,{_ints(reach.watched)})")
             return Scope(any_of=tuple(grants), agent_queues=queues)
+        extra = reach.other_tickets
         if not extra:
             return Scope(where=(f"queue_id IN ({_ints(sorted(queues))})",), agent_queues=queues) if queues else None
         if not queues:
@@ -344,22 +331,15 @@ class SearchService:
         return Scope(any_of=(in_queues, f"IN(ticket_id,{_ints(extra)})"), agent_queues=queues)
 
     def _customer_allowed(self, conn: Connection, login: str) -> Scope | None:
-        cu = self.schema.tables.customer_user
-        valid = conn.execute(select(cu.c.valid_id).where(cu.c.login == login)).scalar()
-        if valid is not None and valid != VALID_ID:
+        reach = self.permissions.customer_read_scope(conn, login)
+        if reach is None:
             return None
+        # the index holds CRC32s of the ids: every spelling OTRS's case-insensitive comparison accepts
         grants = [f"IN(customer_user_crc,{_ints(sorted(crc_variants(login)))})"]
-        if self.permissions.customer_company_access:
-            companies = sorted({c for cid in self.permissions.customer_company_ids(conn, login)
-                                for c in crc_variants(cid)})
-            if companies:
-                grants.append(f"IN(customer_id_crc,{_ints(companies)})")
-        q, g = self.schema.tables.queue, self.schema.tables.groups
-        queues = sorted(r[0] for r in conn.execute(
-            select(q.c.id).join(g, g.c.id == q.c.group_id).where(g.c.valid_id == VALID_ID)))
-        if not queues:
-            return None
-        return Scope(where=("visible_for_customer=1", f"queue_id IN ({_ints(queues)})"), any_of=tuple(grants))
+        companies = sorted({c for cid in reach.company_ids for c in crc_variants(cid)})
+        if companies:
+            grants.append(f"IN(customer_id_crc,{_ints(companies)})")
+        return Scope(where=("visible_for_customer=1", f"queue_id IN ({_ints(reach.queues)})"), any_of=tuple(grants))
 
     def _filters(self, flt: SearchFilter, lookups: Lookups) -> list[str]:
         """WHERE conditions of the request's filters (ints only: nothing from the user reaches the SQL text)."""
@@ -638,7 +618,7 @@ class SearchService:
             return None
         try:
             return self.freshness()
-        except Exception:  # the freshness record is informative; a search must not fail over it
+        except Exception:  # noqa: BLE001 - the freshness record is informative; a search must not fail over it
             return None
 
 

@@ -129,7 +129,7 @@ def ensure_org(conn: Connection, schema: OtrsSchema, *, tickets: int, now: datet
     """Make sure the organisation sized for ``tickets`` exists and return it with its database ids."""
     ins = _Inserter(conn, schema, now)
     t = schema.tables
-    group_perm_value = {"permission_value": 1} if "permission_value" in t.group_user.c else {}
+    group_perm_value = {"permission_value": 1} if schema.traits.group_user_permission_value else {}
 
     groups, _ = ins.ensure_named("groups", "name", [
         {"name": d.group, "comments": f"{d.name} department", "valid_id": 1, **ins.audit()}
@@ -231,7 +231,7 @@ def _permissions(conn: Connection, schema: OtrsSchema, user_ids: list[int]
     valid_groups = {i for (i,) in conn.execute(select(groups.c.id).where(groups.c.valid_id == 1))}
     rows: list[tuple[int, int, str]] = []
     query = select(gu.c.user_id, gu.c.group_id, gu.c.permission_key).where(gu.c.user_id.in_(user_ids))
-    if "permission_value" in gu.c:  # OTRS 5 kept rows with value 0
+    if schema.traits.group_user_permission_value:  # OTRS 5 kept rows with value 0
         query = query.where(gu.c.permission_value == 1)
     rows += conn.execute(query).all()
     rows += conn.execute(

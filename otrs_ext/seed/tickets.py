@@ -119,7 +119,7 @@ class TicketFactory:
         self.title_len = t.ticket.c.title.type.length
         self.history_len = t.ticket_history.c.name.type.length
         self.customer_user_len = t.ticket.c.customer_user_id.type.length
-        self.create_time_unix = "create_time_unix" in t.ticket.c
+        self.create_time_unix = schema.traits.create_time_unix  # OTRS 5
         types = lookups.names("ticket_type")
         self.type_id = types.get("Unclassified") or min(types.values(), default=1)
         # every id by name, resolved once (admins rename and add rows; ids differ between versions)

@@ -159,7 +159,7 @@ class BulkWriter:
                 return
             try:
                 self._write(*job)
-            except BaseException as exc:  # handed to the main thread by submit()/close()
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread by submit()/close()
                 self._error = exc
                 self._conn.connection.dbapi_connection.rollback()
                 return

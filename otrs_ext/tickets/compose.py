@@ -16,6 +16,7 @@ from schema_maps import OtrsSchema
 from ..runtime import Runtime
 from ..settings import Settings
 from .directory import Directory
+from .intake import IntakePolicy
 from .number_pool import NumberPool
 from .numbers import TicketNumbers
 from .otrs_cache import Invalidator, otrs_cache_from_settings
@@ -35,6 +36,7 @@ class TicketCore:
     directory: Directory
     permissions: Permissions
     invalidator: Invalidator
+    intake: IntakePolicy
 
     def close(self) -> None:
         """Stop the background number drawing, if any (the process's end stops it too)."""
@@ -82,4 +84,6 @@ def build_ticket_core(runtime: Runtime, *, number_pool: int = 0) -> TicketCore:
     )
     return TicketCore(service=service, reader=TicketReader(engine, schema, permissions, store),
                       directory=Directory(engine, schema, permissions), permissions=permissions,
-                      invalidator=invalidator)
+                      invalidator=invalidator,
+                      intake=IntakePolicy(engine, schema, queues=settings.api_intake_queues,
+                                          own_schema=settings.own_schema))

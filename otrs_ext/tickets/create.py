@@ -50,7 +50,7 @@ def insert_ticket(w: Write, tn: str, new: NewTicket, *, first_article: NewArticl
         "change_time": w.now,
         "change_by": w.user_id,
     }
-    if "create_time_unix" in t.c:  # OTRS 5
+    if w.schema.traits.create_time_unix:  # OTRS 5
         values["create_time_unix"] = w.epoch_now
     # OTRS INSERTs the ticket and then UPDATEs it: the customer right away, the unlock timeout after an agent's
     # first article. The final row is what counts (nobody sees it before the commit), so those columns go into

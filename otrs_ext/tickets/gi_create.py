@@ -15,7 +15,7 @@ The operation does not create the ticket the way the agent screens do; observed 
 
 What the request's fields become (the defaults of history type, visibility, sender, ``a_from`` = the customer,
 ``a_to`` = the queue, trimmed values, the content type as sent) is decided by the GI adapter
-(``otrs_ext/api/gi_tickets.py``); this module only keeps Znuny's order.
+(``otrs_ext/api/gi/tickets.py``); this module only keeps Znuny's order.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ transaction: the service checks every permission before the first change, and an
 field value, say) rolls everything back.
 
 What the request's fields become (``a_from`` = the agent's full name, ``a_to`` only when sent, trimmed values,
-the content type as sent) is decided by the GI adapter (``otrs_ext/api/gi_tickets.py``).
+the content type as sent) is decided by the GI adapter (``otrs_ext/api/gi/tickets.py``).
 """
 
 from __future__ import annotations

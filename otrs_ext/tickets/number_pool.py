@@ -98,7 +98,7 @@ class NumberPool:
                 return
             try:
                 drawn = self.numbers.allocate_many(max(1, wanted))
-            except Exception:  # noqa: BLE001 - creates draw their own numbers meanwhile; try again later
+            except Exception:
                 log.warning("could not draw ticket numbers ahead; retrying in %.0fs", pause, exc_info=True,
                             extra={"event": "ticket_number_pool_error"})
                 with self._filled:

@@ -165,7 +165,7 @@ class FileStorableCache:
 
     def _file(self, cache_type: str, key: str) -> str:
         # os.path, not pathlib: every write deletes several entries, and Path objects cost more than the unlink
-        digest = hashlib.md5(key.encode("utf-8")).hexdigest()  # noqa: S324 - OTRS's file naming, not security
+        digest = hashlib.md5(key.encode("utf-8")).hexdigest()
         return os.path.join(self._root, check_type(cache_type), *digest[: self.subdir_levels], digest)
 
     def delete(self, cache_type: str, key: str) -> None:

@@ -168,7 +168,8 @@ class Installation:
 class InstallationReader:
     """Reads the ``Installation``, at most every ``ttl`` seconds per process (OTRS caches these too)."""
 
-    def __init__(self, schema: OtrsSchema, *, ttl: float = 30.0, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, schema: OtrsSchema, *, ttl: float = 30.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.schema = schema
         self._cached = CachedSettings(self.read, ttl=ttl, clock=monotonic)
 

@@ -13,13 +13,16 @@ unless ``Ticket::Frontend::CustomerDisableCompanyTicketAccess`` is on - belongs 
 (the primary ``customer_user.customer_id`` plus ``customer_user_customer`` rows), compared case-insensitively.
 
 Besides yes/no answers the service builds SQLAlchemy WHERE clauses (``agent_ticket_filter``,
-``customer_ticket_filter``) so that ticket lists and searches return only what OTRS would show.
+``customer_ticket_filter``) so that ticket lists and searches return only what OTRS would show, and the same
+rules as plain data (``agent_read_scope``, ``customer_read_scope``) for the search index, which filters on
+ids and cannot run SQL: this module stays the one owner of who may see what.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, false, or_, select, union
@@ -51,6 +54,31 @@ def implied_keys(permission: str) -> tuple[str, ...]:
     if permission not in PERMISSION_KEYS:
         raise UnknownPermission(f"unknown permission {permission!r}; use one of {', '.join(PERMISSION_KEYS)}")
     return ("rw",) if permission == "rw" else (permission, "rw")
+
+
+@dataclass(frozen=True)
+class AgentReadScope:
+    """The tickets a valid agent may read (``ro``), as ids: his queues, and the tickets outside them he sees
+    as owner, responsible (``Ticket::Responsible``) or watcher (``Ticket::Watcher``)."""
+
+    user_id: int
+    queues: frozenset[int]  # the queues whose group grants him ``ro``
+    every_queue: bool  # ``queues`` are all queues: owner, responsible and watcher rights add nothing
+    # the tickets outside ``queues`` that are his (owner, responsible, watched), sorted; None when there are more
+    # than the caller wanted listed: then the grants themselves (``responsible``, ``watched``) describe them
+    other_tickets: tuple[int, ...] | None = ()
+    responsible: bool = False  # he sees the tickets he is responsible for (Ticket::Responsible)
+    watched: tuple[int, ...] = ()  # the tickets he watches, sorted (only when ``other_tickets`` is None)
+
+
+@dataclass(frozen=True)
+class CustomerReadScope:
+    """The tickets a customer user may read, as values: his own by login, his companies' (unless
+    ``CustomerDisableCompanyTicketAccess``), and only in queues with a valid group."""
+
+    login: str
+    company_ids: frozenset[str]  # as stored; empty when company access is off
+    queues: tuple[int, ...]  # queues whose group is valid, sorted (never empty: no queue = no scope)
 
 
 class Permissions:
@@ -236,6 +264,37 @@ class Permissions:
             grants.append(t.c.id.in_(select(w.c.ticket_id).where(w.c.user_id == user_id)))
         return or_(*grants)
 
+    def agent_read_scope(self, conn: Connection, user_id: int, *, listed: int) -> AgentReadScope | None:
+        """What ``agent_ticket_filter(..., "ro")`` allows, as ids for a filter that cannot run SQL (the search
+        index); None when the agent is invalid and may see nothing. At most ``listed`` tickets outside his
+        queues are listed (``other_tickets``), more are described by the grants instead."""
+        if not self._agent_valid(conn, user_id):
+            return None
+        queues = self.agent_queue_ids(conn, user_id, "ro")
+        q = self.schema.tables.queue
+        if queues >= set(conn.execute(select(q.c.id)).scalars()):
+            return AgentReadScope(user_id, queues, every_queue=True)
+        # tickets outside those queues the agent sees as owner, responsible or watcher: usually none or a few
+        t = self.schema.tables.ticket
+        personal = [t.c.user_id == user_id]
+        if self.responsible_enabled:
+            personal.append(t.c.responsible_user_id == user_id)
+        if self.watcher_enabled:
+            w = self.schema.tables.ticket_watcher
+            personal.append(t.c.id.in_(select(w.c.ticket_id).where(w.c.user_id == user_id)))
+        outside = select(t.c.id).where(or_(*personal))
+        if queues:
+            outside = outside.where(t.c.queue_id.not_in(sorted(queues)))
+        other = sorted(conn.execute(outside.limit(listed + 1)).scalars())
+        if len(other) <= listed:
+            return AgentReadScope(user_id, queues, every_queue=False, other_tickets=tuple(other))
+        watched: list[int] = []
+        if self.watcher_enabled:
+            w = self.schema.tables.ticket_watcher
+            watched = sorted(conn.execute(select(w.c.ticket_id).where(w.c.user_id == user_id)).scalars())
+        return AgentReadScope(user_id, queues, every_queue=False, other_tickets=None,
+                              responsible=self.responsible_enabled, watched=tuple(watched))
+
     # --- customers --------------------------------------------------------------------------------
     def customer_company_ids(self, conn: Connection, login: str) -> frozenset[str]:
         """The customer ids (companies) whose tickets ``login`` may see: the primary ``customer_id`` and the
@@ -282,6 +341,19 @@ class Permissions:
             grants.append(t.c.customer_id.in_(sorted(company_ids)))
         visible_queues = select(q.c.id).join(g, g.c.id == q.c.group_id).where(g.c.valid_id == VALID_ID)
         return and_(t.c.queue_id.in_(visible_queues), or_(*grants))
+
+    def customer_read_scope(self, conn: Connection, login: str) -> CustomerReadScope | None:
+        """What ``customer_ticket_filter`` allows, as values for a filter that cannot run SQL (the search index);
+        None when the customer user may see nothing (an invalid ``customer_user`` row, no valid queue group)."""
+        valid, company_ids = self._customer(conn, login)
+        if not valid:
+            return None
+        q, g = self.schema.tables.queue, self.schema.tables.groups
+        queues = sorted(r[0] for r in conn.execute(
+            select(q.c.id).join(g, g.c.id == q.c.group_id).where(g.c.valid_id == VALID_ID)))
+        if not queues:
+            return None
+        return CustomerReadScope(login, company_ids if self.customer_company_access else frozenset(), tuple(queues))
 
     # --- plumbing ---------------------------------------------------------------------------------
     def _ticket(self, conn: Connection, ticket: TicketRef, needed: tuple[str, ...]) -> Mapping[str, Any]:

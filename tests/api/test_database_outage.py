@@ -18,7 +18,7 @@ from otrs_ext.settings import Settings
 from schema_maps.install import install
 
 
-def _while_down(client, headers):  # noqa: ANN001, ANN202
+def _while_down(client, headers):
     answer = client.get("/api/v1/tickets/1", headers=headers)
     return answer if answer.status_code != 200 else None
 

@@ -11,7 +11,7 @@ import pytest
 from gi_support import PASSWORD, WS
 from sqlalchemy import text
 
-from otrs_ext.api import otrs_password
+from otrs_ext.auth import passwords as otrs_password
 
 PDF = b"%PDF-1.4 " + bytes(range(256)) * 40
 

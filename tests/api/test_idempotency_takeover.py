@@ -11,7 +11,7 @@ from otrs_ext.errors import Conflict
 
 
 def test_a_stale_claim_is_taken_over_by_atomic_routes_and_the_first_holder_can_no_longer_complete(
-        otrs_database) -> None:  # noqa: ANN001
+        otrs_database) -> None:
     engine = otrs_database("znuny71", migrated=True)
     store = IdempotencyStore(engine, stale_seconds=1)
     first = store.claim(1, "k", "h", atomic=True)

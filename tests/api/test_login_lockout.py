@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from gi_support import PASSWORD, WS
 
-from otrs_ext.api.gi_auth import FAILURE_LIMIT, AuthFail, GiAuth
+from otrs_ext.auth.lockout import FAILURE_LIMIT
+from otrs_ext.auth.service import AgentAuth, AuthFail
 
 SPELLINGS = ["agent1", "AGENT1", "agent1 ", "agent1   ", "ágent1", "AGÉNT1 ", "a\u0301gent1"]
 
@@ -57,7 +58,7 @@ def test_a_locked_login_stays_locked_on_every_path_however_spelled(gi, login) ->
 
 
 def test_guesses_under_a_respelled_unknown_name_share_one_counter(gi) -> None:
-    auth: GiAuth = gi.app.extensions["otrs_ext_gi"]
+    auth: AgentAuth = gi.app.extensions["otrs_ext_gi"]
     for spelling in ["nobody-here", "NOBODY-HERE", "nobody-here ", "nóbody-here"] * 3:
         try:
             auth.password(spelling, "guess")
@@ -67,15 +68,15 @@ def test_guesses_under_a_respelled_unknown_name_share_one_counter(gi) -> None:
 
 
 def test_parallel_wrong_passwords_get_at_most_the_limit_of_checks(gi, monkeypatch) -> None:
-    auth: GiAuth = gi.app.extensions["otrs_ext_gi"]
+    auth: AgentAuth = gi.app.extensions["otrs_ext_gi"]
     checked: list[str] = []
-    real_verify = __import__("otrs_ext.api.otrs_password", fromlist=["verify"]).verify
+    real_verify = __import__("otrs_ext.auth.passwords", fromlist=["verify"]).verify
 
     def counting_verify(password: str, stored: str) -> bool:
         checked.append(password)
         return real_verify(password, stored)
 
-    monkeypatch.setattr("otrs_ext.api.otrs_password.verify", counting_verify)
+    monkeypatch.setattr("otrs_ext.auth.passwords.verify", counting_verify)
 
     def attempt(i: int) -> str:
         try:

@@ -20,7 +20,7 @@ from otrs_ext.settings import Settings
 
 
 @pytest.fixture
-def served(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
+def served(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Iterator[str]:
     engine = otrs_database("znuny71", migrated=True)
     (tmp_path / "otrs" / "var" / "tmp").mkdir(parents=True)
     settings = Settings(db_url=engine.url.render_as_string(hide_password=False), redis_url=redis_server.url,

@@ -6,7 +6,7 @@ from otrs_ext.api.app import create_app
 from otrs_ext.api.keys import ApiKeys
 
 
-def test_a_revoked_key_is_refused_at_once_by_a_worker_that_verified_it(api) -> None:  # noqa: ANN001
+def test_a_revoked_key_is_refused_at_once_by_a_worker_that_verified_it(api) -> None:
     other = create_app(api.runtime)  # a second worker: its own verified keys, the same database and Redis
     try:
         headers = api.auth(api.agent_key)
@@ -23,7 +23,7 @@ def test_a_revoked_key_is_refused_at_once_by_a_worker_that_verified_it(api) -> N
         other.extensions["otrs_ext"].core.close()
 
 
-def test_a_key_revoked_in_this_worker_is_refused(api) -> None:  # noqa: ANN001
+def test_a_key_revoked_in_this_worker_is_refused(api) -> None:
     headers = api.auth(api.intake_key)
     body = {"title": "from the website", "queue": "Raw", "customer_user": "jane@example.test",
             "article": {"subject": "hello", "body": "a question"}}

@@ -10,7 +10,7 @@ from outbox_support import OUTBOX_DB, Stack, running_stack
 
 
 @pytest.fixture
-def stack(otrs_database, redis_server, sphinx_server, tmp_path: Path, monkeypatch) -> Iterator[Stack]:  # noqa: ANN001
+def stack(otrs_database, redis_server, sphinx_server, tmp_path: Path, monkeypatch) -> Iterator[Stack]:
     # the alert sink reads the outbox Redis from the environment, in this process as in the worker
     monkeypatch.setenv("OTRS_EXT_OUTBOX_REDIS_URL", redis_server.url.rsplit("/", 1)[0] + f"/{OUTBOX_DB}")
     engine = otrs_database("znuny71", migrated=True)

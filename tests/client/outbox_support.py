@@ -122,7 +122,7 @@ class WorkerProcess(Process):
         wait_for(ready, 60, "the celery worker to be ready")
 
 
-def add_agent(engine: Engine, schema, login: str) -> int:  # noqa: ANN001 - an OtrsSchema
+def add_agent(engine: Engine, schema, login: str) -> int:
     """An OTRS agent with rw on the ``users`` group (the standard queues)."""
     with engine.begin() as conn:
         users = schema.tables.users
@@ -147,7 +147,7 @@ class Stack:
     agent_key: str
     outbox_redis: redis.Redis
 
-    def client(self, key: str | None = None, **overrides) -> OtrsExtClient:  # noqa: ANN003
+    def client(self, key: str | None = None, **overrides) -> OtrsExtClient:
         settings = self.settings if key is None else self.settings.with_changes(client_api_key=key)
         settings = settings.with_changes(**overrides) if overrides else settings
         return OtrsExtClient(self.api.url, settings.client_api_key, outbox=outbox_from_settings(settings),
@@ -177,7 +177,7 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(engine: Engine, redis_url: str, search_url: str, tmp_path: Path, **overrides) -> Iterator[Stack]:  # noqa: ANN003
+def running_stack(engine: Engine, redis_url: str, search_url: str, tmp_path: Path, **overrides) -> Iterator[Stack]:
     """The API and the worker on ``engine``'s database; settings tuned for fast retries (overridable)."""
     outbox_url = redis_url.rsplit("/", 1)[0] + f"/{OUTBOX_DB}"
     outbox_redis = redis.Redis.from_url(outbox_url)

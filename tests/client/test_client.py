@@ -19,7 +19,7 @@ from otrs_ext.client.transport import retry_after
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
 
-def _download(stack, sent) -> dict[str, bytes]:  # noqa: ANN001
+def _download(stack, sent) -> dict[str, bytes]:
     auth = {"Authorization": f"Bearer {stack.agent_key}"}
     ticket = requests.get(f"{stack.api.url}/api/v1/tickets/{sent.ticket_id}", headers=auth, timeout=10).json()
     files = {}
@@ -31,7 +31,7 @@ def _download(stack, sent) -> dict[str, bytes]:  # noqa: ANN001
     return files
 
 
-def test_creates_and_replies_directly_with_attachments_from_bytes_and_paths(stack, tmp_path) -> None:  # noqa: ANN001
+def test_creates_and_replies_directly_with_attachments_from_bytes_and_paths(stack, tmp_path) -> None:
     report = tmp_path / "отчёт.pdf"
     report.write_bytes(b"%PDF-1.4 " + bytes(range(256)))
     sent = stack.client().create_ticket(title="Сайт: форма", queue="Raw", body="Не могу войти",
@@ -46,7 +46,7 @@ def test_creates_and_replies_directly_with_attachments_from_bytes_and_paths(stac
     assert stack.outbox().store.status().counters == {}  # a direct delivery never touches the outbox
 
 
-def test_api_down_queues_the_request_and_the_worker_delivers_it_once(stack) -> None:  # noqa: ANN001
+def test_api_down_queues_the_request_and_the_worker_delivers_it_once(stack) -> None:
     stack.api.kill()
     client = stack.client()
     queued = [client.create_ticket(title=f"queued-{i}", queue="Raw", body="while the API was down",
@@ -68,7 +68,7 @@ def test_api_down_queues_the_request_and_the_worker_delivers_it_once(stack) -> N
     assert counters["delivered"] == 3 and counters["delivered_after_retry"] == 3 and counters["retries"] >= 3
 
 
-def test_the_same_request_delivered_twice_is_one_ticket(stack) -> None:  # noqa: ANN001
+def test_the_same_request_delivered_twice_is_one_ticket(stack) -> None:
     client = stack.client()
     sent = client.create_ticket(title="twice", queue="Raw", body="x", attachments=[("a.bin", b"abc")])
     assert sent.delivered
@@ -90,7 +90,7 @@ def test_the_same_request_delivered_twice_is_one_ticket(stack) -> None:  # noqa:
     assert client.result(sent.outbox_id).ticket_id == sent.ticket_id
 
 
-def test_a_refusal_is_dead_at_once_with_its_problem_and_alerts_and_can_be_retried(stack) -> None:  # noqa: ANN001
+def test_a_refusal_is_dead_at_once_with_its_problem_and_alerts_and_can_be_retried(stack) -> None:
     client = stack.client()
     with pytest.raises(Refused) as refused:
         client.create_ticket(title="bad queue", queue="Nowhere", body="x", attachments=[("a.bin", b"keep me")])
@@ -116,7 +116,7 @@ def test_a_refusal_is_dead_at_once_with_its_problem_and_alerts_and_can_be_retrie
     assert stack.outbox().store.status().dead == 1
 
 
-def test_past_the_deadline_the_request_is_dead_with_the_last_error(stack) -> None:  # noqa: ANN001
+def test_past_the_deadline_the_request_is_dead_with_the_last_error(stack) -> None:
     stack.worker.stop()
     stack.api.kill()
     short = stack.settings.with_changes(outbox_deadline_seconds=2.0)
@@ -133,7 +133,7 @@ def test_past_the_deadline_the_request_is_dead_with_the_last_error(stack) -> Non
     assert alerts(stack)[0]["reason"] == "deadline"
 
 
-def test_rate_limited_requests_wait_for_retry_after(stack) -> None:  # noqa: ANN001
+def test_rate_limited_requests_wait_for_retry_after(stack) -> None:
     from otrs_ext.api.keys import ApiKeys
 
     slow = ApiKeys(stack.engine).create("intake", name="slow", rate_per_minute=1)

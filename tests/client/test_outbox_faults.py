@@ -50,7 +50,7 @@ def _run(stack: Stack, prefix: str, fault: Callable[[], None]) -> dict:
     fault_thread = threading.Thread(target=lambda: (struck.wait(), fault()), name="fault")
     fault_thread.start()
 
-    def send(i: int):  # noqa: ANN202
+    def send(i: int):
         nonlocal sent_count
         result = client.create_ticket(title=f"{prefix}{i:04d}", queue="Raw", body=f"request {i}",
                                       customer_user=f"c{i}@acme.test", source="site-anonymous",
@@ -87,11 +87,11 @@ def _run(stack: Stack, prefix: str, fault: Callable[[], None]) -> dict:
 
 
 @pytest.fixture
-def outbox_env(redis_server, monkeypatch) -> None:  # noqa: ANN001
+def outbox_env(redis_server, monkeypatch) -> None:
     monkeypatch.setenv("OTRS_EXT_OUTBOX_REDIS_URL", redis_server.url.rsplit("/", 1)[0] + f"/{OUTBOX_DB}")
 
 
-def test_api_process_killed_and_restarted(otrs_database, redis_server, sphinx_server, tmp_path, outbox_env) -> None:  # noqa: ANN001
+def test_api_process_killed_and_restarted(otrs_database, redis_server, sphinx_server, tmp_path, outbox_env) -> None:
     engine = otrs_database("znuny71", migrated=True)
     with running_stack(engine, redis_server.url, sphinx_server.url, tmp_path) as stack:
         def crash_api() -> None:
@@ -119,7 +119,7 @@ def own_mariadb(tmp_path: Path) -> Iterator[tuple[MariaDBServer, Engine]]:
         server.stop()
 
 
-def test_mariadb_stopped_and_restarted(own_mariadb, redis_server, sphinx_server, tmp_path, outbox_env) -> None:  # noqa: ANN001
+def test_mariadb_stopped_and_restarted(own_mariadb, redis_server, sphinx_server, tmp_path, outbox_env) -> None:
     server, engine = own_mariadb
     with running_stack(engine, redis_server.url, sphinx_server.url, tmp_path) as stack:
         _run(stack, "fb-", lambda: server.restart(down_for=DOWN_FOR))

@@ -33,31 +33,31 @@ class Recorder:
             self.events.append(event)
 
     @hookspecs.hookimpl
-    def on_ticket_created(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_created(self, event):
         self._keep(event)
 
     @hookspecs.hookimpl
-    def on_article_created(self, event):  # noqa: ANN001, ANN201
+    def on_article_created(self, event):
         self._keep(event)
 
     @hookspecs.hookimpl
-    def on_ticket_changed(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_changed(self, event):
         self._keep(event)
 
     @hookspecs.hookimpl
-    def on_dynamic_field_changed(self, event):  # noqa: ANN001, ANN201
+    def on_dynamic_field_changed(self, event):
         self._keep(event)
 
     @hookspecs.hookimpl
-    def on_ticket_merged(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_merged(self, event):
         self._keep(event)
 
     @hookspecs.hookimpl
-    def on_ticket_deleted(self, event):  # noqa: ANN001, ANN201
+    def on_ticket_deleted(self, event):
         self._keep(event)
 
     @hookspecs.hookimpl
-    def on_history_added(self, event):  # noqa: ANN001, ANN201
+    def on_history_added(self, event):
         self._keep(event)
 
 

@@ -48,7 +48,7 @@ class PollTail(Tail):
 
 
 @pytest.fixture
-def polling(otrs_database):  # noqa: ANN001, ANN201
+def polling(otrs_database):
     tails: list[Tail] = []
 
     def make(engine: Engine | None = None, *, recorder: Recorder | None = None, **config: Any) -> PollTail:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from otrs_ext.api.app import create_app
-from otrs_ext.api.gi_auth import FAILURE_LIMIT
+from otrs_ext.auth.lockout import FAILURE_LIMIT
 
 
 def _csrf(html: str) -> str:
@@ -72,7 +72,7 @@ def test_hits_facets_links_and_escaping(screens) -> None:
 
 
 def test_paging_by_cursor(screens, monkeypatch) -> None:
-    monkeypatch.setattr("otrs_ext.screens.views.PAGE_SIZE", 1)
+    monkeypatch.setattr("otrs_ext.screens.search.views.PAGE_SIZE", 1)
     client = screens.app.test_client()
     _login(client, screens.login, screens.password)
     first = client.get("/agent/search?q=reg.ru&sort=recent").get_data(as_text=True)

@@ -24,7 +24,7 @@ from otrs_ext.events.tailer import TailConfig, Tailer
 from otrs_ext.search.indexdef import INDEX_NAME
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "events"))
-from tail_support import Recorder, Tail  # noqa: E402
+from tail_support import Recorder, Tail
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def _attributes(search, article_id: int, *names: str) -> tuple:
     return tuple(rows[0]) if rows else ()
 
 
-def _until(check, timeout: float = 15.0):  # noqa: ANN001, ANN202
+def _until(check, timeout: float = 15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()

@@ -59,7 +59,7 @@ def _restart(server: LocalService) -> None:
     assert server.port == port
 
 
-def _ride_out(tail: SearchTail, stop, restart) -> None:  # noqa: ANN001
+def _ride_out(tail: SearchTail, stop, restart) -> None:
     """Index one ticket, take the service away, write another, see the stall, bring it back, see it indexed."""
     service = _service(tail)
     service.create_ticket(1, NewTicket(title="Before", queue="Raw"), NewArticle(body="beforeword", subject="x"))

@@ -15,7 +15,7 @@ from otrs_ext.seed import run_seed
 from schema_maps import load
 
 
-def _seeded(otrs_database, tickets: int = 60, generation: str = "znuny71"):  # noqa: ANN202
+def _seeded(otrs_database, tickets: int = 60, generation: str = "znuny71"):
     engine = otrs_database(generation, migrated=True)
     schema = load(generation)
     run_seed(engine, schema, tickets=tickets, articles_per_ticket=3, seed=7, progress=False)
@@ -95,7 +95,7 @@ def test_reindex_deletes_leftovers_and_reconcile_repairs_drift(otrs_database, se
     assert _indexed(search) == _articles(engine, schema)
 
 
-def _ticket_with_articles(conn) -> tuple[int, list[int]]:  # noqa: ANN001
+def _ticket_with_articles(conn) -> tuple[int, list[int]]:
     ticket_id = conn.execute(text("SELECT ticket_id FROM article GROUP BY ticket_id HAVING COUNT(*) >= 3 "
                                   "ORDER BY ticket_id LIMIT 1")).scalar_one()
     ids = conn.execute(text("SELECT id FROM article WHERE ticket_id = :t ORDER BY id"), {"t": ticket_id}).scalars()

@@ -52,8 +52,8 @@ class Running:
         assert not self.thread.is_alive() and self.error is None, self.error
 
 
-def _tailer(engine, schema, source: str, plugins: dict[str, object], *, identity: str = "default",  # noqa: ANN001
-            search=None, redis=None) -> Running:  # noqa: ANN001
+def _tailer(engine, schema, source: str, plugins: dict[str, object], *, identity: str = "default",
+            search=None, redis=None) -> Running:
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for name, plugin in plugins.items():
@@ -67,7 +67,7 @@ def _tailer(engine, schema, source: str, plugins: dict[str, object], *, identity
 
 
 @pytest.fixture
-def seeded(otrs_database) -> Iterator[tuple]:  # noqa: ANN001
+def seeded(otrs_database) -> Iterator[tuple]:
     engine = otrs_database("znuny71", migrated=True)
     schema = schema_maps.load("znuny71")
     run_seed(engine, schema, tickets=20, articles_per_ticket=3, seed=11, progress=False)

@@ -35,7 +35,7 @@ def seed_mariadb(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 class Databases:
     """Creates fresh databases with an installed OTRS schema and drops them again."""
 
-    def __init__(self, server) -> None:  # noqa: ANN001 - MariaDBServer or the root fixture's object
+    def __init__(self, server) -> None:
         self.server = server
         self.made: list[tuple[str, Engine]] = []
 

@@ -20,7 +20,7 @@ from schema_maps import OtrsSchema
 from schema_maps.install import install
 
 
-def _statements(engine) -> list[str]:  # noqa: ANN001 - an Engine or a Connection
+def _statements(engine) -> list[str]:
     sent: list[str] = []
     event.listen(engine, "before_cursor_execute",
                  lambda conn, cursor, sql, params, context, many: sent.append(" ".join(sql.split()[:3])))

@@ -46,7 +46,7 @@ def _creator(url: str, index: int, barrier: Any, results: Any) -> None:
             else:
                 drawn.append(numbers.allocate())
         results.put((index, kind, drawn, None))
-    except BaseException as exc:  # process edge: report to the parent instead of dying silently
+    except BaseException as exc:  # noqa: BLE001 - process edge: report to the parent instead of dying silently
         results.put((index, kind, [], repr(exc)))
     finally:
         engine.dispose()

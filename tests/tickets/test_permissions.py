@@ -404,3 +404,55 @@ def _names(db: Db, queue_id: int, group_id: int) -> tuple[str, str]:
     q, g = db.schema.tables.queue, db.schema.tables.groups
     return (db.conn.execute(select(q.c.name).where(q.c.id == queue_id)).scalar_one(),
             db.conn.execute(select(g.c.name).where(g.c.id == group_id)).scalar_one())
+
+
+# --- the same rules as data, for the search index ---------------------------------------------------
+def test_agent_read_scope_lists_his_tickets_outside_his_queues(db: Db) -> None:
+    group, queue = db.queue_in_new_group()
+    _, other_queue = db.queue_in_new_group()
+    agent = add_agent(db.conn, db.schema)
+    grant(db.conn, db.schema, agent, group, "ro")
+    owned = add_ticket(db.conn, db.schema, queue_id=other_queue, user_id=agent)
+    watched = add_ticket(db.conn, db.schema, queue_id=other_queue)
+    add_watcher(db.conn, db.schema, watched, agent)
+    add_ticket(db.conn, db.schema, queue_id=queue, user_id=agent)  # in his queues: not listed again
+    scope = db.perms(watcher_enabled=True).agent_read_scope(db.conn, agent, listed=10)
+    assert scope is not None and not scope.every_queue
+    assert scope.queues == {queue}
+    assert scope.other_tickets == tuple(sorted((owned, watched)))
+    assert db.perms().agent_read_scope(db.conn, agent, listed=10).other_tickets == (owned,)
+
+
+def test_agent_read_scope_describes_too_many_tickets_by_their_grants(db: Db) -> None:
+    _, queue = db.queue_in_new_group()
+    agent = add_agent(db.conn, db.schema)
+    for _ in range(2):
+        add_ticket(db.conn, db.schema, queue_id=queue, user_id=agent)
+    watched = add_ticket(db.conn, db.schema, queue_id=queue)
+    add_watcher(db.conn, db.schema, watched, agent)
+    scope = db.perms(watcher_enabled=True, responsible_enabled=True).agent_read_scope(db.conn, agent, listed=1)
+    assert scope is not None and scope.other_tickets is None
+    assert (scope.responsible, scope.watched, scope.queues) == (True, (watched,), frozenset())
+
+
+def test_agent_read_scope_of_root_and_of_an_invalid_agent(db: Db) -> None:
+    root = db.perms().agent_read_scope(db.conn, 1, listed=10)
+    assert root is not None and root.every_queue  # root@localhost holds rw on admin, users, stats
+    assert db.perms().agent_read_scope(db.conn, add_agent(db.conn, db.schema, valid=False), listed=10) is None
+
+
+def test_customer_read_scope_holds_what_the_filter_allows(db: Db) -> None:
+    w = _customer_world(db)
+    scope = db.perms().customer_read_scope(db.conn, w.login)
+    assert scope is not None and scope.login == w.login
+    assert scope.company_ids == db.perms().customer_company_ids(db.conn, w.login)
+    q, g = db.schema.tables.queue, db.schema.tables.groups
+    valid = db.conn.execute(select(q.c.id).join(g, g.c.id == q.c.group_id).where(g.c.valid_id == 1)).scalars()
+    assert scope.queues == tuple(sorted(valid))
+    assert db.perms(customer_company_access=False).customer_read_scope(db.conn, w.login).company_ids == frozenset()
+
+
+def test_customer_read_scope_of_an_invalid_customer_user_is_none(db: Db) -> None:
+    login = unique("gone")
+    add_customer_user(db.conn, db.schema, login, add_customer_company(db.conn, db.schema), valid=False)
+    assert db.perms().customer_read_scope(db.conn, login) is None

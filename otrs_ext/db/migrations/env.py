@@ -14,7 +14,7 @@ config = context.config
 own_schema = config.attributes.get("own_schema")
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001 - alembic's hook signature
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201 - alembic's hook signature
     if type_ == "table":
         return name.startswith(PREFIX)
     return True

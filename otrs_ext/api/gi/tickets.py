@@ -13,17 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..db.lookups import Lookups
-from ..errors import NotFound
-from ..tickets import names
-from ..tickets.gi_create import GiTicketCreate
-from ..tickets.gi_update import GiTicketUpdate
-from ..tickets.inputs import NewTicket
-from ..tickets.listing import TicketFilter
-from . import gi_views
-from .app import ApiContext
-from .gi_auth import Agent
-from .gi_input import (
+from ...auth.service import Agent
+from ...db.lookups import Lookups
+from ...errors import NotFound
+from ...tickets import names
+from ...tickets.gi_create import GiTicketCreate
+from ...tickets.gi_update import GiTicketUpdate
+from ...tickets.inputs import NewTicket
+from ...tickets.listing import TicketFilter
+from ..context import ApiContext
+from . import views as gi_views
+from .input import (
     GiError,
     article,
     attachments,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..db.lookups import Lookups
-from ..tickets.reads import ArticleView, TicketView
-from ..tickets.storage import AttachmentMeta
+from ...db.lookups import Lookups
+from ...tickets.reads import ArticleView, TicketView
+from ...tickets.storage import AttachmentMeta
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from markupsafe import Markup
 
-from ..search.service import FacetCount, Hit, SearchResult
+from ...search.service import FacetCount, Hit, SearchResult
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ same ``Error`` object), so a monitoring system does not count a client's mistake
 An unexpected failure is a 500 with ``<Operation>.InternalError``.
 
 Callers authenticate in every request with ``UserLogin`` + ``Password`` (an OTRS agent; see
-``otrs_password`` for the hash formats), with a ``SessionID`` from SessionCreate, or with an otrs-ext agent key
-as ``Authorization: Bearer``. Customer-user logins are not supported.
+``otrs_ext.auth.passwords`` for the hash formats), with a ``SessionID`` from SessionCreate, or with an otrs-ext
+agent key as ``Authorization: Bearer``. Customer-user logins are not supported.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, request
 from redis.exceptions import RedisError
 
-from ..errors import NotFound, OtrsExtError, PermissionDenied, ValidationError
-from . import gi_tickets
-from .app import ApiContext, context
-from .gi_auth import Agent, AuthFail, GiAuth
-from .gi_input import GiError
-from .keys import Unauthorized
+from ...auth.compose import build_agent_auth
+from ...auth.service import Agent, AgentAuth, AuthFail
+from ...errors import NotFound, OtrsExtError, PermissionDenied, ValidationError
+from ..context import ApiContext, context
+from ..keys import Unauthorized
+from . import tickets as gi_tickets
+from .input import GiError
 
 log = logging.getLogger("otrs_ext.api.gi")
 bp = Blueprint("gi", __name__)
@@ -58,15 +59,12 @@ class TransportError(Exception):
 def register(app: Flask) -> None:
     """Mount the routes under every prefix and give the app its GI session store."""
     ctx: ApiContext = app.extensions["otrs_ext"]
-    settings = ctx.runtime.settings
-    app.extensions["otrs_ext_gi"] = GiAuth(ctx.runtime.engine, ctx.runtime.schema, ctx.runtime.redis,
-                                           max_seconds=settings.gi_session_max_seconds,
-                                           idle_seconds=settings.gi_session_idle_seconds)
+    app.extensions["otrs_ext_gi"] = build_agent_auth(ctx.runtime, prefix="otrs_ext:gi")
     for i, prefix in enumerate(PREFIXES):
         app.register_blueprint(bp, url_prefix=prefix, name=f"gi{i}")
 
 
-def _auth() -> GiAuth:
+def _auth() -> AgentAuth:
     return current_app.extensions["otrs_ext_gi"]
 
 

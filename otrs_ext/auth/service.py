@@ -1,10 +1,10 @@
-"""Who calls a GenericInterface route: ``UserLogin`` + ``Password`` (checked against ``users.pw``), a
-``SessionID`` from SessionCreate, or an otrs-ext agent key as ``Authorization: Bearer``.
+"""Who an agent is: ``AgentAuth`` checks ``UserLogin`` + ``Password`` against ``users.pw``, keeps sessions, and
+names the agent an otrs-ext API key acts as.
 
 Sessions live in Redis under the SHA-256 of their id (a copy of Redis holds no usable session), with OTRS's
 two limits: an absolute lifetime (SessionMaxTime) and an idle timeout (SessionMaxIdleTime, the key's TTL,
-renewed on use). Failed password logins are counted per login, so a script cannot guess passwords at the speed
-of the API; only agents (``users``) can log in: customer logins are not supported here.
+renewed on use). Failed password logins are counted per account (``lockout``); only agents (``users``) can log
+in: customer logins are not supported here.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import hashlib
 import json
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Protocol
 
 import redis
 from sqlalchemy import Engine, select
@@ -23,33 +22,21 @@ from sqlalchemy import Engine, select
 from schema_maps import OtrsSchema
 
 from ..errors import OtrsExtError
-from . import otrs_password
-from .keys import ApiKey
+from . import passwords
+from .lockout import LoginLockout, account
 
 VALID_ID = 1
-FAILURE_LIMIT = 10  # failed logins per login and window before further attempts are refused unchecked
-FAILURE_WINDOW = 300  # seconds
 
 
-# INCR and, for the first attempt of a window, EXPIRE in one step: a crash between the two would leave a
-# counter that never expires.
-_RESERVE = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
-"""
+class AgentKey(Protocol):
+    """What ``bearer`` reads of an API key already authenticated by the API (``api.keys.ApiKey``)."""
 
-
-def _fold(login: str) -> str:
-    """A typed login as MariaDB's accent-insensitive, PAD SPACE collation compares it (for logins that match
-    no account, so respelling an unknown name does not give fresh attempts either)."""
-    decomposed = unicodedata.normalize("NFKD", login)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().rstrip(" ")
-
-
-def _account(row: Any, typed: str) -> str:
-    """The counter's identity: the account as stored (id and login), or the folded spelling of an unknown one."""
-    return f"user:{row.id}:{row.login}" if row is not None else f"name:{_fold(typed)}"
+    @property
+    def key_id(self) -> int: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def agent_id(self) -> int | None: ...
 
 
 class AuthFail(OtrsExtError):
@@ -66,7 +53,7 @@ class Agent:
     full_name: str = ""  # 'First Last': OTRS's UserFullname, the From of a GI TicketUpdate article
 
 
-class GiAuth:
+class AgentAuth:
     def __init__(self, engine: Engine, schema: OtrsSchema, client: redis.Redis, *,
                  max_seconds: int, idle_seconds: int, prefix: str = "otrs_ext:gi") -> None:
         self.engine = engine
@@ -75,10 +62,10 @@ class GiAuth:
         self.max_seconds = max_seconds
         self.idle_seconds = idle_seconds
         self.prefix = prefix
-        self._reserve = client.register_script(_RESERVE)
+        self.lockout = LoginLockout(client, prefix=prefix)
 
     # --- the three ways in -----------------------------------------------------------------------------
-    def bearer(self, key: ApiKey) -> Agent:
+    def bearer(self, key: AgentKey) -> Agent:
         """The agent an otrs-ext API key (already authenticated by ``ApiKeys``) acts as."""
         if key.scope != "agent" or key.agent_id is None:
             raise AuthFail("GenericInterface calls act as an agent: use an agent key, not an intake key")
@@ -95,15 +82,12 @@ class GiAuth:
             # never by the spelling typed.
             row = conn.execute(select(users.c.id, users.c.login, users.c.pw, users.c.valid_id)
                                .where(users.c.login == login)).first()
-        account = _account(row, login)
-        failures = self._failure_key(account)
-        # Reserve the attempt before checking (increment-then-check): parallel guesses cannot all pass a
-        # check made before any of them counted.
-        if int(self._reserve(keys=[failures], args=[FAILURE_WINDOW])) > FAILURE_LIMIT:
+        counted = account(row, login)
+        if not self.lockout.reserve(counted):
             raise AuthFail("too many failed logins; wait a few minutes")
-        if row is None or row.valid_id != VALID_ID or not otrs_password.verify(password, row.pw):
+        if row is None or row.valid_id != VALID_ID or not passwords.verify(password, row.pw):
             raise AuthFail("wrong login or password")
-        self.redis.decr(failures)  # a good password gives its reservation back
+        self.lockout.give_back(counted)
         agent = self._agent(user_id=row.id)
         if agent is None:
             raise AuthFail("wrong login or password")
@@ -114,10 +98,7 @@ class GiAuth:
         users = self.schema.tables.users
         with self.engine.connect() as conn:
             row = conn.execute(select(users.c.id, users.c.login).where(users.c.login == login)).first()
-        return bool(self.redis.delete(self._failure_key(_account(row, login))))
-
-    def _failure_key(self, account: str) -> str:
-        return f"{self.prefix}:fail:{hashlib.sha256(account.encode()).hexdigest()}"
+        return self.lockout.reset(account(row, login))
 
     def session(self, session_id: str) -> Agent:
         name = self._session_key(session_id)

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..db.lookups import Lookups
-from ..tickets.inputs import Attachment, NewArticle
-from .attachments import content_type as checked_content_type
-from .gi_auth import Agent
+from ...auth.service import Agent
+from ...db.lookups import Lookups
+from ...tickets.inputs import Attachment, NewArticle
+from ..attachments import content_type as checked_content_type
 
 
 class GiError(Exception):
