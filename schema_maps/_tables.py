@@ -168,7 +168,7 @@ def _customers(md: MetaData, t: Traits, add: AddTable) -> None:
         *_audit(),
         Index("customer_user_login", "login", unique=True),
     ))
-    if t.article_split:  # customer_user_customer came with OTRS 6
+    if t.customer_companies:
         add("customer_user_customer", Table(
             "customer_user_customer", md, *_surrogate(t),
             Column("user_id", String(t.customer_user_customer_user_id_len), nullable=False),

@@ -35,3 +35,13 @@ class Traits:
     welcome_title: str = "Welcome to OTRS!"
     system_address: str = "otrs@localhost"
     system_address_name: str = "OTRS System"
+
+    @property
+    def customer_companies(self) -> bool:
+        """``customer_user_customer``: a customer user may see several companies' tickets (OTRS 6+)."""
+        return self.article_split
+
+    @property
+    def article_search_index(self) -> bool:
+        """``article_search_index``: OTRS 6's StaticDB full-text index table, written with every article."""
+        return self.article_split

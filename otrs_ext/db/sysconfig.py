@@ -35,7 +35,7 @@ class SysConfig:
 
     @property
     def available(self) -> bool:
-        return "sysconfig_default" in self.schema.tables
+        return self.schema.traits.sysconfig_tables
 
     def read(self, conn: Connection, *, names: Iterable[str] = (), prefixes: Iterable[str] = ()) -> dict[str, Any]:
         """``name -> value`` of the valid settings among ``names`` and those starting with one of ``prefixes``
@@ -67,7 +67,7 @@ class SysConfig:
         return values
 
     def _last_deployed(self, conn: Connection, names: list[str]) -> dict[str, tuple[int, Any]]:
-        if not names or "sysconfig_modified_version" not in self.schema.tables:
+        if not names or not self.schema.traits.sysconfig_tables:
             return {}
         v = self.schema.tables.sysconfig_modified_version
         newest = (select(func.max(v.c.id)).where(v.c.name.in_(names), v.c.user_id.is_(None))

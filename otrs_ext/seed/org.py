@@ -217,7 +217,7 @@ def _ensure_customers(ins: _Inserter, customers: list[CustomerSpec]) -> None:
          "mobile": None, "street": None, "zip": None, "city": c.company.city,
          "country": "Россия" if c.lang == "ru" else "United Kingdom", "comments": None, "valid_id": 1,
          **ins.audit()} for c in customers])
-    if "customer_user_customer" in ins.schema.tables:  # OTRS 6+
+    if ins.schema.traits.customer_companies:
         ins.insert("customer_user_customer", [
             {"user_id": c.login, "customer_id": c.extra_company, **ins.audit()}
             for c in customers if c.login in new and c.extra_company])

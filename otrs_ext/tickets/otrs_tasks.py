@@ -129,8 +129,6 @@ class _Facts:
 
     def has_parent(self, ticket_id: int) -> bool:
         tables = self.w.schema.tables
-        if "link_relation" not in tables:
-            return True  # cannot tell: let the module look
         if ticket_id in self.w.new_tickets:
             return False
         r, o, ty, st = tables.link_relation, tables.link_object, tables.link_type, tables.link_state

@@ -417,7 +417,7 @@ class Permissions:
         if row is not None and row.valid_id != VALID_ID:
             return False, frozenset()
         ids = {row.customer_id} if row is not None and row.customer_id else set()
-        if "customer_user_customer" in t:  # OTRS 6+
+        if self.schema.traits.customer_companies:
             cuc = t.customer_user_customer
             extra = conn.execute(select(cuc.c.customer_id).where(cuc.c.user_id == login))
             ids.update(r[0] for r in extra if r[0])

@@ -131,7 +131,7 @@ class ArticleSearchIndex:
 
     @property
     def supported(self) -> bool:
-        return "article_search_index" in self.schema.tables and self.sysconfig.available
+        return self.schema.traits.article_search_index and self.sysconfig.available
 
     def rules(self, conn: Connection) -> IndexRules | None:
         if not self.supported:

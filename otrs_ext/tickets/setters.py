@@ -147,7 +147,7 @@ def merge(w: Write, merged: Row, main: Row, add_note: Callable[[Row, str, str], 
     stamp = {"change_time": w.now, "change_by": w.user_id}
     moved_articles = w.conn.execute(update(t.article).where(t.article.c.ticket_id == merged["id"])
                                     .values(ticket_id=main["id"], **stamp)).rowcount
-    if "article_search_index" in t:
+    if w.schema.traits.article_search_index:
         w.conn.execute(update(t.article_search_index).where(t.article_search_index.c.ticket_id == merged["id"])
                        .values(ticket_id=main["id"]))
     h = t.ticket_history

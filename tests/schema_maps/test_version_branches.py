@@ -35,6 +35,9 @@ GENERATION_NAMES = frozenset({
     "groups", "permission_groups", "groups_table",  # Traits.group_table; use schema.tables.groups
     "color",  # Znuny 7.0 states and priorities (Traits.colors)
     "index_value", "index_set",  # OTOBO 11 dynamic_field_value (Traits.dynamic_field_value_positions)
+    "customer_user_customer",  # OTRS 6+ (Traits.customer_companies)
+    "article_search_index",  # OTRS 6+ (Traits.article_search_index)
+    "sysconfig_default", "sysconfig_modified", "sysconfig_modified_version",  # OTRS 6+ (Traits.sysconfig_tables)
 })
 VERSION_ATTRIBUTES = frozenset({"generation", "product"})
 
