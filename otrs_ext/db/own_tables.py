@@ -109,7 +109,60 @@ def own_metadata(schema: str | None = None) -> MetaData:
         Column("api_key_id", Integer),
         Column("created_at", DateTime, nullable=False),
     )
+    _tags(md)
     return md
+
+
+def _tags(md: MetaData) -> None:
+    """Tags (``otrs_ext.tags``): OTRS dynamic fields were too slow for them and load OTRS's busiest tables."""
+    # kind: source, participant, notification, manual; name_key: the name case-folded (the unique key: a binary
+    # collation, so neither case, accents nor trailing spaces make two names one, as MariaDB's default would)
+    Table(
+        PREFIX + "tag", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("kind", String(20), nullable=False),
+        Column("name", String(100), nullable=False),
+        Column("name_key", String(100, collation="utf8mb4_bin"), nullable=False),
+        Column("labels", JSON),  # {"en": "...", "ru": "..."}
+        Column("colour", String(7)),  # #rrggbb
+        Column("valid", Boolean, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", String(120), nullable=False),  # an agent id, or rule:<name>
+        Index(PREFIX + "tag_kind_name", "kind", "name_key", unique=True),
+    )
+    # one link per ticket and tag: who set it (an agent, or a rule) and the article that made a rule set it
+    Table(
+        PREFIX + "ticket_tag", md,
+        Column("ticket_id", BigInteger, primary_key=True),
+        Column("tag_id", Integer, primary_key=True),
+        Column("agent_id", Integer),
+        Column("rule", String(100)),
+        Column("article_id", BigInteger),
+        Column("created_at", DATETIME(fsp=6), nullable=False),
+        Index(PREFIX + "ticket_tag_tag", "tag_id", "ticket_id"),
+    )
+    # manual tags added and removed, kept after the link is gone
+    Table(
+        PREFIX + "ticket_tag_audit", md,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("ticket_id", BigInteger, nullable=False),
+        Column("tag_id", Integer, nullable=False),
+        Column("action", String(10), nullable=False),  # added, removed
+        Column("agent_id", Integer),
+        Column("rule", String(100)),
+        Column("at", DATETIME(fsp=6), nullable=False),
+        Index(PREFIX + "ticket_tag_audit_ticket", "ticket_id"),
+    )
+    # where a long resumable job (a tag backfill) got to
+    Table(
+        PREFIX + "job_progress", md,
+        Column("job", String(100), primary_key=True),
+        Column("position", BigInteger, nullable=False),
+        Column("detail", JSON),
+        Column("started_at", DateTime, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+        Column("finished_at", DateTime),
+    )
 
 
 @functools.cache
