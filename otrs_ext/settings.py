@@ -17,12 +17,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+from .pool.points import DEFAULT_FORMULA, PointsFormula
+from .pool.points import parse as parse_points
 
 ENV_PREFIX = "OTRS_EXT_"
 # SysConfig keys of OTRS event modules whose effect otrs-ext writes itself (tickets/otrs_event_modules.REPRODUCED)
 _REPRODUCED_EVENT_MODULES = ("3300-TicketPendingTimeReset", "3600-ForceUnlockOnMove",
                              "4000-TicketArticleNewMessageUpdate", "3100-LockAfterCreate")
 TICKET_NUMBER_GENERATORS = ("DateChecksum", "AutoIncrement", "Date", "Random")
+POOL_ORDERS = ("create_time", "escalation_time", "priority")
+# OTRS's permission keys (System::Permission; otrs_ext.tickets.permissions checks them)
+PERMISSION_KEYS = ("ro", "move_into", "create", "note", "owner", "priority", "rw")
 OTRS_GENERATIONS = ("auto", "otrs5", "otrs6", "znuny6", "znuny7", "znuny71", "otobo10", "otobo11")
 
 
@@ -108,6 +113,10 @@ class Settings:
     handlers: tuple[str, ...] = _setting(
         (), "comma-separated event handler plugins to run in the tailer", _parse_names
     )
+    tag_rules: Path | None = _setting(
+        None, "TOML file of the tag rules (source, participant and notification tags); empty = the rules shipped "
+        "with otrs-ext (otrs_ext/tags/default_rules.toml, which documents every key)", _parse_optional_path,
+    )
     api_max_request_bytes: int = _setting(
         60 * 1024 * 1024, "largest API request (body with all attachments), in bytes; larger gets 413", int
     )
@@ -172,6 +181,48 @@ class Settings:
     outbox_alerts: str = _setting(
         "log", "comma-separated alert hooks for dead-lettered requests: log (CRITICAL log line), module:function, "
         "or a name in the otrs_ext.outbox_alerts entry point group",
+    )
+    pool_points: PointsFormula = _setting(
+        DEFAULT_FORMULA, "points of a ticket for an agent, from its position in the agent's pool list and its age: "
+        "terms position:base=,step=,min= (max(min, base - step*(position-1))) and age:per_hour=,max= "
+        "(min(max, per_hour*hours)), separated by ;", parse_points,
+    )
+    pool_penalty_factor: float = _setting(
+        3.0, "penalty for unlocking a ticket without a reply to the customer, as a multiple of its points", float
+    )
+    pool_queues: tuple[str, ...] = _setting(
+        (), "comma-separated queues whose tickets the pool hands out; empty = every valid queue", _parse_names
+    )
+    pool_excluded_queues: tuple[str, ...] = _setting(
+        (), "comma-separated queues never in the pool (e.g. Junk), also when OTRS_EXT_POOL_QUEUES is empty",
+        _parse_names,
+    )
+    pool_permission: str = _setting(
+        "rw", "permission key an agent needs on a queue's group (directly or through a role) to get its tickets"
+    )
+    pool_order: str = _setting(
+        "create_time", "order of a queue's tickets in the pool: " + ", ".join(POOL_ORDERS) + " (priority: highest "
+        "first, then oldest)",
+    )
+    pool_queue_orders: tuple[str, ...] = _setting(
+        (), "comma-separated Queue=order pairs overriding OTRS_EXT_POOL_ORDER for those queues", _parse_names
+    )
+    pool_state_types: tuple[str, ...] = _setting(
+        ("new", "open"), "state types of the tickets the pool hands out (OTRS Ticket::UnlockStateType)", _parse_names
+    )
+    pool_department_groups: tuple[str, ...] = _setting(
+        (), "OTRS groups that are departments in the points reports (an agent belongs to those he holds "
+        "OTRS_EXT_POOL_PERMISSION on); empty = the groups owning the pool queues", _parse_names,
+    )
+    pool_heads_group: str = _setting(
+        "admin", "OTRS group whose rw members (directly or through a role) are heads of support: they read and "
+        "adjust the points of their departments' agents (the department groups they hold rw on; none: all)",
+    )
+    pool_session_seconds: int = _setting(
+        120, "a pool session without a heartbeat for this long expires: its unanswered ticket is unlocked", int
+    )
+    pool_heartbeat_seconds: int = _setting(
+        20, "how often a pool client sends its heartbeat, in seconds (well below OTRS_EXT_POOL_SESSION_SECONDS)", int
     )
     log_level: str = _setting("INFO", "log level: DEBUG, INFO, WARNING, ERROR")
     log_json: bool = _setting(True, "structured JSON log lines (true) or plain text (false)", _parse_bool)
@@ -244,8 +295,34 @@ class Settings:
             bad("outbox_deadline_seconds", "the client timeout and the outbox deadline must be positive")
         if not 0 < self.outbox_backoff_seconds <= self.outbox_backoff_max_seconds:
             bad("outbox_backoff_seconds", "must be positive and at most OTRS_EXT_OUTBOX_BACKOFF_MAX_SECONDS")
+        problems += self._pool_problems()
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("log_level", "use DEBUG, INFO, WARNING or ERROR")
+        return problems
+
+    def _pool_problems(self) -> list[str]:
+        problems: list[str] = []
+
+        def bad(name: str, message: str) -> None:
+            problems.append(f"{ENV_PREFIX}{name.upper()} = {_env_value(getattr(self, name))!r}: {message}")
+
+        if not 0 <= self.pool_penalty_factor <= 1000:
+            bad("pool_penalty_factor", "must be a number from 0 (no penalty) to 1000, e.g. 3")
+        if self.pool_permission not in PERMISSION_KEYS:
+            bad("pool_permission", "use one of the OTRS permission keys " + ", ".join(PERMISSION_KEYS))
+        if self.pool_order not in POOL_ORDERS:
+            bad("pool_order", "use one of " + ", ".join(POOL_ORDERS))
+        for pair in self.pool_queue_orders:
+            queue, sep, order = pair.rpartition("=")
+            if not sep or not queue.strip() or order.strip() not in POOL_ORDERS:
+                bad("pool_queue_orders", f"{pair!r} is not Queue=order with order one of {', '.join(POOL_ORDERS)}")
+        if not self.pool_state_types:
+            bad("pool_state_types", "name at least one OTRS state type, e.g. new,open")
+        if not self.pool_heads_group.strip():
+            bad("pool_heads_group", "name the OTRS group of the heads of support, e.g. admin")
+        if self.pool_session_seconds < 10 or not 1 <= self.pool_heartbeat_seconds < self.pool_session_seconds:
+            bad("pool_session_seconds", "the session must last at least 10 s and the heartbeat "
+                "(OTRS_EXT_POOL_HEARTBEAT_SECONDS) come more often than that")
         return problems
 
     @classmethod

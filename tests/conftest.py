@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
+from support.databases import new_database
 
 from otrs_ext.db import migrate
 from otrs_ext.errors import MissingBinary
 from otrs_ext.localservices import LocalService, MariaDBServer, RedisServer, SphinxServer
-from schema_maps.install import install
 
 ServiceT = TypeVar("ServiceT", bound=LocalService)
 
@@ -63,11 +63,8 @@ def otrs_database(mariadb_server: MariaDBServer) -> Iterator[Callable[..., Engin
 
     def make(generation: str = "znuny71", *, migrated: bool = False) -> Engine:
         name = f"otrs_{generation}_{uuid.uuid4().hex[:8]}"
-        mariadb_server.create_database(name)
-        engine = create_engine(mariadb_server.url(name))
+        engine, _ = new_database(mariadb_server, name, generation)
         created.append((name, engine))
-        with engine.begin() as conn:
-            install(conn, generation)
         if migrated:
             migrate.upgrade(engine)
         return engine

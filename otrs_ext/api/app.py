@@ -14,7 +14,9 @@ from flask import Flask, Response, g, request
 from redis.exceptions import RedisError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..pool.compose import build_pool
 from ..runtime import Runtime
+from ..tags.compose import build_tag_service
 from ..tickets.compose import build_ticket_core
 from ..tickets.listing import TicketLister
 from . import problems
@@ -51,20 +53,26 @@ def create_app(runtime: Runtime) -> Flask:
         limiter=RateLimiter(runtime.redis, prefix=f"otrs_ext:rl:{installation}"),
         idempotency=IdempotencyStore(
             runtime.engine, settings.own_schema, stale_seconds=settings.api_idempotency_stale_seconds),
-        lister=TicketLister(runtime.engine, runtime.schema, core.permissions),
+        lister=TicketLister(runtime.engine, runtime.schema, core.permissions, own_schema=settings.own_schema),
         customer_tokens=CustomerTokens(settings.secret_key, settings.customer_token_seconds),
+        tags=build_tag_service(runtime, core.permissions),
+        pool=build_pool(runtime, core),
     )
     problems.install(app)
 
     from .docs import bp as docs_bp
+    from .pool import bp as pool_bp
     from .portal import bp as portal_bp
     from .search import bp as search_bp
+    from .tags import bp as tags_bp
     from .tickets import bp as tickets_bp
 
     app.register_blueprint(tickets_bp, url_prefix="/api/v1")
     app.register_blueprint(portal_bp, url_prefix="/api/v1")
     app.register_blueprint(docs_bp, url_prefix="/api/v1")
     app.register_blueprint(search_bp, url_prefix="/api/v1")
+    app.register_blueprint(tags_bp, url_prefix="/api/v1")
+    app.register_blueprint(pool_bp, url_prefix="/api/v1")
     from .gi.routes import register as register_gi
 
     register_gi(app)  # GenericInterface-compatible routes; they authenticate as OTRS does (see gi/routes.py)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 
+from ..pool.compose import Pool
 from ..runtime import Runtime
+from ..tags.service import TagService
 from ..tickets.compose import TicketCore
 from ..tickets.listing import TicketLister
 from .customers import CustomerTokens
@@ -27,6 +29,8 @@ class ApiContext:
     idempotency: IdempotencyStore
     lister: TicketLister
     customer_tokens: CustomerTokens
+    tags: TagService
+    pool: Pool
 
 
 def context() -> ApiContext:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from .openapi_pool import POOL_PATHS
 from .schemas import (
     ArticleCreate,
     Created,
@@ -21,13 +22,14 @@ from .schemas import (
     QueueSet,
     ResponsibleSet,
     StateSet,
+    TagAdd,
     TicketCreate,
     TitleSet,
     TypeSet,
 )
 
 MODELS = (TicketCreate, ArticleCreate, CustomerTokenRequest, OwnerSet, QueueSet, StateSet, PrioritySet, TitleSet,
-          TypeSet, ResponsibleSet, CustomerSet, PendingTimeSet, DynamicFieldSet, MergeInto, Created, Problem)
+          TypeSet, ResponsibleSet, CustomerSet, PendingTimeSet, DynamicFieldSet, MergeInto, TagAdd, Created, Problem)
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                "schema": {"type": "string", "minLength": 1, "maxLength": 191},
@@ -46,6 +48,34 @@ TICKET = {"type": "object", "required": ["ticket_id", "tn", "title", "queue", "s
                          "articles": {"type": "array", "items": {"type": "object"}},
                          "history": {"type": "array", "items": {"type": "object"}}}}
 
+TAG_KINDS = ["source", "participant", "notification", "manual"]
+_TAG_FIELDS = {"id": _INT, "ref": {"type": "string", "description": "kind:name, what the tag filters take"},
+               "kind": {"enum": TAG_KINDS}, "name": _TEXT, "label": _TEXT, "colour": {"type": ["string", "null"]}}
+#: a tag as a search hit and the tag facet show it
+HIT_TAG = {"type": "object", "required": list(_TAG_FIELDS), "properties": _TAG_FIELDS}
+_LABELS = {"type": "object", "additionalProperties": {"type": "string"}, "description": "label per language"}
+CATALOGUE_TAG = {"type": "object", "required": [*_TAG_FIELDS, "labels", "valid"],
+                 "properties": {**_TAG_FIELDS, "labels": _LABELS, "valid": {"type": "boolean"}}}
+TICKET_TAG = {"type": "object", "required": [*_TAG_FIELDS, "labels", "agent", "rule", "article_id", "set_at"],
+              "properties": {**_TAG_FIELDS, "labels": _LABELS,
+                             "agent": {"type": ["string", "null"],
+                                       "description": "login of the agent who set it (null: a rule, or for customers)"},
+                             "rule": {"type": ["string", "null"], "description": "the rule that set it (rule:...)"},
+                             "article_id": {"type": ["integer", "null"],
+                                            "description": "the article that made a rule set it"},
+                             "set_at": {"type": ["string", "null"], "format": "date-time"}}}
+TICKET_TAGS = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": TICKET_TAG}}}
+#: the tag filters of /search, /search/counts and GET /tickets
+TAG_FILTERS = [
+    {"name": "tag", "in": "query", "required": False, "style": "form", "explode": True,
+     "schema": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 120}},
+     "description": "a tag ref kind:name (source:email, participant:ivanov, notification:quota-exceeded; a bare name "
+                    "is a manual tag); repeat for tickets carrying all of them. Unknown tags are a 422 naming "
+                    "tag[i]"},
+    {"name": "tag_kind", "in": "query", "required": False, "style": "form", "explode": True,
+     "schema": {"type": "array", "items": {"enum": TAG_KINDS}},
+     "description": "tickets carrying any tag of this kind; repeated, one of each kind"},
+]
 _QUERY = {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 500},
           "description": 'words, "phrases", prefix*, -exclusion, OR, from:/to:/subject:/body:/title:/number: scopes; '
                          "domains and e-mails (reg.ru, ivan@mail.ru) match wherever they occur"}
@@ -54,13 +84,18 @@ _SEARCH_FILTERS = [
     *({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
       for n in ("queue", "state", "state_type", "owner", "customer_id", "customer_user", "created_from",
                 "created_to")),
-    {"name": "tag", "in": "query", "required": False, "schema": {"type": "integer"},
-     "description": "tag id; repeat for tickets carrying all of them"},
+    *TAG_FILTERS,
     {"name": "group", "in": "query", "required": False, "schema": {"enum": ["ticket", "article"]},
      "description": "ticket: one hit per ticket with its best article (default); article: every article"},
 ]
-_FACETS = {"type": "object", "description": "counts by queue and state: {queue: [{id, name, count}], state: [...]}; "
-                                            "tickets per value when grouped by ticket, else articles"}
+_FACETS = {"type": "object", "description": "counts by queue, state and tag: {queue: [{id, name, count}], state: "
+                                            "[...], tag: [{id, name (the ref), label, colour, count}]}; tickets per "
+                                            "value when grouped by ticket, else articles; only what the caller may "
+                                            "see is counted",
+           "properties": {"tag": {"type": "array", "items": {
+               "type": "object", "required": ["id", "name", "label", "colour", "count"],
+               "properties": {"id": _INT, "name": _TEXT, "label": _TEXT, "colour": {"type": ["string", "null"]},
+                              "count": _INT}}}}}
 _SEARCH_PROBLEMS = {str(s): {"description": d, "content": {"application/problem+json": {
     "schema": {"$ref": "#/components/schemas/Problem"}}}}
     for s, d in ((401, "no or unknown API key"), (403, "intake keys may not search"),
@@ -89,6 +124,7 @@ SEARCH = {
                 "ticket_id": {"type": "integer"}, "article_id": {"type": "integer"}, "tn": {"type": "string"},
                 "title": {"type": "string"}, "queue": {"type": "string"}, "state": {"type": "string"},
                 "snippet": {"type": "string", "description": "HTML-escaped, matches in <mark>"},
+                "tags": {"type": "array", "items": HIT_TAG, "description": "the ticket's tags"},
                 "links": {"type": "object", "properties": {"otrs": {"type": "string"}, "api": {"type": "string"}}}}}},
             "facets": _FACETS,
             "next_cursor": {"type": ["string", "null"]},
@@ -160,6 +196,7 @@ def document() -> dict[str, Any]:
                         *({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                           for n in ("queue", "state", "state_type", "customer_id", "customer_user", "owner",
                                     "created_from", "created_to", "changed_from", "changed_to", "cursor")),
+                        *TAG_FILTERS,
                         {"name": "limit", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
                     "responses": {**_ok({"type": "object", "required": ["items", "total"], "properties": {
@@ -182,6 +219,36 @@ def document() -> dict[str, Any]:
             "requestBody": _json_body(CustomerTokenRequest),
             "responses": {**_ok({"type": "object", "required": ["token", "customer_user", "expires_at"]}, "201",
                                 "issued"), **_problems(401, 403, 404, 422, 429)}}},
+        "/tags": {"get": {
+            "summary": "The tag catalogue (agent keys): valid tags, or all with all=1, of one kind if given",
+            "parameters": [
+                {"name": "kind", "in": "query", "required": False, "schema": {"enum": TAG_KINDS}},
+                {"name": "all", "in": "query", "required": False, "schema": {"type": "boolean", "default": False},
+                 "description": "also the tags taken out of use"}],
+            "responses": {**_ok({"type": "object", "required": ["items"], "properties": {
+                "items": {"type": "array", "items": CATALOGUE_TAG}}}), **_problems(401, 403, 422, 429)}}},
+        "/tickets/{ticket_id}/tags": {
+            "get": {"summary": "The ticket's tags with who set each and when (agent keys with ro; a customer token of "
+                               "the ticket's customer sees the tags without who set them)",
+                    "parameters": [TICKET_ID],
+                    "responses": {**_ok(TICKET_TAGS), **_problems(401, 403, 404, 429)}},
+            "post": {"summary": "Add a manual tag (agent keys with rw on the ticket's queue); 201 when added, 200 when "
+                                "the ticket already had it; the answer is the ticket's tags",
+                     "parameters": [TICKET_ID], "requestBody": _json_body(TagAdd),
+                     "responses": {**_ok(TICKET_TAGS, "201", "added"), **_ok(TICKET_TAGS, description="already there"),
+                                   **_problems(401, 403, 404, 422, 429)}},
+            "delete": {"summary": "Remove a manual tag (agent keys with rw); an audit row keeps who removed it. 200 "
+                                  "with the ticket's tags, also when it was not there",
+                       "parameters": [TICKET_ID, {"name": "tag", "in": "query", "required": True,
+                                                  "schema": {"type": "string", "minLength": 1, "maxLength": 120},
+                                                  "description": "manual:vip or vip"}],
+                       "responses": {**_ok(TICKET_TAGS, description="removed"),
+                                     **_problems(401, 403, 404, 422, 429)}}},
+        "/tickets/{ticket_id}/tags/{ref}": {"delete": {
+            "summary": "Remove a manual tag named in the path (as DELETE /tickets/{ticket_id}/tags?tag=...)",
+            "parameters": [TICKET_ID, {"name": "ref", "in": "path", "required": True,
+                                       "schema": {"type": "string", "minLength": 1, "maxLength": 120}}],
+            "responses": {**_ok(TICKET_TAGS, description="removed"), **_problems(401, 403, 404, 422, 429)}}},
         "/search": {"get": SEARCH},
         "/search/counts": {"get": SEARCH_COUNTS},
         "/tickets/{ticket_id}/lock": {"post": _change("Lock the ticket for the key's agent", None)},
@@ -207,6 +274,7 @@ def document() -> dict[str, Any]:
                        "merged; the answer is this ticket, Location names the main ticket",
             "parameters": [TICKET_ID, IDEMPOTENCY], "requestBody": _json_body(MergeInto),
             "responses": {**_ok(TICKET, description="merged"), **_problems(401, 403, 404, 409, 422, 429)}}},
+        **POOL_PATHS,
     }
     return {
         "openapi": "3.1.0",

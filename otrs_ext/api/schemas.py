@@ -128,6 +128,10 @@ class MergeInto(_In):
     main_ticket_id: int = Field(ge=1, description="id of the ticket to merge into; it keeps the articles")
 
 
+class TagAdd(_In):
+    tag: str = Field(min_length=1, max_length=120, description="a manual tag of the catalogue: 'manual:vip' or 'vip'")
+
+
 class CustomerTokenRequest(_In):
     customer_user: str = Field(min_length=1, max_length=250, description="login of the OTRS customer user")
 

@@ -58,11 +58,8 @@ def _request() -> tuple[str, dict[str, Any], SearchFilter]:
         raise ValidationError([("q", "is required: the words to search for")])
     login = customer_login()
     viewer: dict[str, Any] = {"customer_login": login} if login is not None else {"user_id": _agent()}
-    tags = []
-    for i, value in enumerate(args.getlist("tag")):
-        if not value.isdigit():
-            raise ValidationError([(f"tag[{i}]", "must be a tag id (a whole number)")])
-        tags.append(int(value))
+    # refs (source:email; a bare name is a manual tag) to ids, unknown ones named as tag[i] / tag_kind[i]
+    tags = context().tags.filter(args.getlist("tag"), args.getlist("tag_kind"), customer=login is not None)
     owner = args.get("owner")
     rt = context().runtime
     flt = SearchFilter(
@@ -70,7 +67,8 @@ def _request() -> tuple[str, dict[str, Any], SearchFilter]:
         state_types=tuple(args.getlist("state_type")),
         owner_id=names.agent_id(rt.engine, rt.schema, owner) if owner else None,
         customer_id=args.get("customer_id"), customer_user=args.get("customer_user"),
-        created_from=_time("created_from"), created_to=_time("created_to"), tag_ids=tuple(tags),
+        created_from=_time("created_from"), created_to=_time("created_to"), tag_ids=tags.all_of,
+        tag_any=tags.any_of,
     )
     return text, viewer, flt
 

@@ -219,6 +219,7 @@ def get_ticket_by_number(tn: str) -> Response:
 def list_tickets() -> Response:
     viewer = _reader_args()
     args = request.args
+    tags = context().tags.filter(args.getlist("tag"), args.getlist("tag_kind"), customer="customer_login" in viewer)
     flt = TicketFilter(
         queues=tuple(args.getlist("queue")), states=tuple(args.getlist("state")),
         state_types=tuple(args.getlist("state_type")), customer_id=args.get("customer_id"),
@@ -227,6 +228,7 @@ def list_tickets() -> Response:
         if "owner" in args else None,
         created_from=_time("created_from"), created_to=_time("created_to"),
         changed_from=_time("changed_from"), changed_to=_time("changed_to"),
+        tag_ids=tags.all_of, tag_any=tags.any_of,
     )
     page = context().lister.list(flt, **viewer, limit=_int("limit", 50), cursor=args.get("cursor"))
     return _json({"items": jsonable(page.items), "total": page.total, "next_cursor": page.next_cursor})

@@ -9,7 +9,7 @@ import click
 from ..errors import OtrsExtError, ValidationError
 from ..logs import configure_logging
 from ..settings import Settings
-from . import db, demo, doctor, outbox, search, search_query, seed, serve, tail, ticket
+from . import db, demo, doctor, outbox, pool, search, search_query, seed, serve, tags, tail, ticket
 
 
 class _Group(click.Group):
@@ -49,8 +49,10 @@ class _SettingsLoader:
         return self._settings
 
 
-for module in (db, demo, doctor, outbox, search, seed, tail, ticket):
+for module in (db, demo, doctor, outbox, search, seed, tags, tail, ticket):
     main.add_command(module.command)
 search.command.add_command(search_query.query)  # otrs-ext search query
 main.add_command(serve.serve)
 main.add_command(serve.apikey)
+main.add_command(pool.command)  # otrs-ext pool status
+main.add_command(pool.points)  # otrs-ext points report|reconcile

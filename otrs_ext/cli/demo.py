@@ -28,6 +28,8 @@ from ..search.compose import reindex_position
 from ..search.reindex import ReindexState, reindex
 from ..seed.runs import logged_seed
 from ..settings import Settings
+from ..tags.backfill import Backfill, TagsPosition
+from ..tags.rules import load_rules
 from ..tickets.compose import build_ticket_core
 from ..tickets.inputs import NewArticle, NewTicket
 from .demo_access import DemoAccess, create_demo_access
@@ -89,6 +91,7 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
             engine.dispose()
         # the website's client sends with the intake key, and the outbox worker delivers with the same key
         settings = settings.with_changes(client_api_key=access.intake_key)
+        _tag_history(settings)  # first: the index then carries the seeded tickets' tags
         _fill_index(settings)
         tail = services.enter_context(Tailing(settings))
         worker = services.enter_context(OutboxWorker(settings, str(base_dir / "worker.log")))
@@ -120,6 +123,26 @@ def command(base_dir: Path, generation: str, tickets: int, articles_per_ticket: 
     click.echo("demo stopped")
 
 
+def _tag_history(settings: Settings) -> None:
+    """``otrs-ext tags backfill`` over the seeded tickets: source and participant tags from their history, and
+    the position the tailer's tags handler goes on from."""
+    runtime = build_runtime(settings)
+    try:
+        bar = tqdm(total=0, unit="ticket", unit_scale=True, file=sys.stderr, desc="tags")
+
+        def advance(done: int, total: int) -> None:
+            bar.total, bar.n = total, done
+            bar.refresh()
+
+        own = settings.own_schema
+        report = Backfill(runtime.engine, runtime.schema, load_rules(settings.tag_rules), own_schema=own).run(
+            progress=advance, position=TagsPosition(runtime.engine, runtime.schema, own, settings.tail_source))
+        bar.close()
+    finally:
+        runtime.close()
+    click.echo(f"tags: {report.summary().splitlines()[0]}")
+
+
 def _fill_index(settings: Settings) -> None:
     """``otrs-ext search reindex``'s service over the seeded articles, with its progress bar and its position."""
     runtime = build_runtime(settings)
@@ -133,7 +156,7 @@ def _fill_index(settings: Settings) -> None:
         # recording the position the index is consistent with spares the tailer's search handler the seeded
         # articles: it goes on from there, as it does after `otrs-ext search reindex`
         report = reindex(runtime.engine, runtime.schema, runtime.search, state=ReindexState(runtime.redis),
-                         progress=advance, position=reindex_position(runtime))
+                         progress=advance, position=reindex_position(runtime), own_schema=settings.own_schema)
         bar.close()
     finally:
         runtime.close()
@@ -171,6 +194,8 @@ def _print_guide(settings: Settings, api: ApiServer, access: DemoAccess, worker:
     click.echo(rule)
     click.echo("The demo (otrs-ext beside a seeded OTRS database):")
     click.echo(f"  agent search screen:   {api_url}/agent/search  (log in at {api_url}/agent/login)")
+    click.echo(f"  ticket pool screen:    {api_url}/agent/pool  (enter the pool: one ticket at a time, oldest first)")
+    click.echo(f"  points screen:         {api_url}/agent/points  (the agent's ledger; heads: their departments)")
     click.echo(f"  demo agent login:      {access.login}")
     click.echo(f"  demo agent password:   {access.password}")
     click.echo(f"  try this search:       {search_url(api_url, WEBSITE_QUERY)}  (the website's ticket {website_tn})")
@@ -183,6 +208,9 @@ def _print_guide(settings: Settings, api: ApiServer, access: DemoAccess, worker:
                f"(handlers: {', '.join(settings.handlers)})")
     click.echo(f"  outbox worker:         {worker.command()}  (log: {worker.log_path})")
     click.echo(f"  e.g. curl -H 'Authorization: Bearer {access.agent_key}' '{api_url}/api/v1/search?q={WEBSITE_QUERY}'")
+    click.echo(f"  tags:                  otrs-ext tags list  (source, participant and notification tags from the "
+               f"rules in {settings.tag_rules or 'otrs_ext/tags/default_rules.toml'}; the website's ticket has "
+               "source:site-anonymous)")
     click.echo("point other otrs-ext commands at the demo with:")
     click.echo(f"  export OTRS_EXT_DB_URL='{settings.db_url}'")
     click.echo(f"  export OTRS_EXT_REDIS_URL='{settings.redis_url}'")

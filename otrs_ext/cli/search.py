@@ -92,7 +92,7 @@ def reindex_command(load_settings, workers: int, chunk: int, restart: bool, opti
 
         report = reindex(runtime.engine, runtime.schema, runtime.search, state=ReindexState(runtime.redis),
                          workers=workers, chunk=chunk, resume=not restart, progress=advance, optimize=optimize,
-                         position=reindex_position(runtime))
+                         position=reindex_position(runtime), own_schema=runtime.settings.own_schema)
         bar.close()
         click.echo(report.summary())
     finally:
@@ -110,7 +110,7 @@ def reconcile_command(load_settings, range_size: int, dry_run: bool) -> None:  #
     runtime = build_runtime(load_settings())
     try:
         report = reconcile(runtime.engine, runtime.schema, runtime.search, range_size=range_size,
-                           repair=not dry_run)
+                           repair=not dry_run, own_schema=runtime.settings.own_schema)
         click.echo(report.summary())
         if dry_run and report.drift:
             sys.exit(1)

@@ -10,6 +10,11 @@ from ..api.keys import SCOPES, ApiKeys
 from ..runtime import build_runtime
 from ..tickets import names
 
+# gthread rather than gevent: the app's clients (PyMySQL, redis-py, the ticket-number thread) stay plain threads,
+# and 2 workers x 128 threads hold 200 pool event streams (mostly idle in a 1 s Redis wait) with room for requests
+THREADS = 128
+DB_CONNECTIONS = 16  # per worker, at most (plus two): MariaDB's max_connections is shared with OTRS
+
 
 class _Gunicorn(BaseApplication):
     """gunicorn with the app built in each worker after the fork (engines and sockets are per process)."""
@@ -24,16 +29,18 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):  # noqa: ANN202 - gunicorn's signature
-        # a connection per request thread, one for the ticket-number pool's thread and one spare: fewer
-        # would open and close a connection for every request past the pool while all threads are busy
-        return create_app(build_runtime(self.load_settings(), db_pool_size=self.options["threads"] + 2))
+        # a connection per request thread up to DB_CONNECTIONS, one for the ticket-number pool's thread and one
+        # spare: most threads may hold a pool event stream, which uses the database only for a moment per event
+        threads = self.options["threads"]
+        return create_app(build_runtime(self.load_settings(), db_pool_size=min(threads, DB_CONNECTIONS) + 2))
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8080, show_default=True)
 @click.option("--workers", type=int, default=2, show_default=True, help="gunicorn worker processes")
-@click.option("--threads", type=int, default=8, show_default=True, help="threads per worker")
+@click.option("--threads", type=int, default=THREADS, show_default=True,
+              help="threads per worker; each open pool event stream (GET /api/v1/pool/events) holds one")
 @click.pass_obj
 def serve(load_settings, host: str, port: int, workers: int, threads: int) -> None:  # noqa: ANN001
     """Serve the JSON API (/api/v1) until SIGTERM."""
@@ -41,6 +48,9 @@ def serve(load_settings, host: str, port: int, workers: int, threads: int) -> No
     _Gunicorn(load_settings, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                               # gthread, with gunicorn's own error answers (URL too long, ...) as problem+json
                               "worker_class": "otrs_ext.api.gunicorn_worker.ProblemThreadWorker",
+                              # a worker with every thread busy (event streams) accepts no more: the other
+                              # worker takes the connection instead of it queueing behind streams for minutes
+                              "worker_connections": threads,
                               "accesslog": None, "timeout": 60,
                               "graceful_timeout": 20}).run()
 

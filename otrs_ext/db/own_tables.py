@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+)
 from sqlalchemy.dialects.mysql import DATETIME, MEDIUMTEXT
 
 PREFIX = "otrs_ext_"
@@ -110,6 +123,7 @@ def own_metadata(schema: str | None = None) -> MetaData:
         Column("created_at", DateTime, nullable=False),
     )
     _tags(md)
+    _pool(md)
     return md
 
 
@@ -162,6 +176,65 @@ def _tags(md: MetaData) -> None:
         Column("started_at", DateTime, nullable=False),
         Column("updated_at", DateTime, nullable=False),
         Column("finished_at", DateTime),
+    )
+
+
+def _pool(md: MetaData) -> None:
+    """The ticket pool and its points (``otrs_ext.pool``)."""
+    # append-only: credit on lock (pending), confirm on the holder's reply, penalty on a release without one,
+    # adjust by a head of support. ``event_id`` makes the tailer's replays write nothing twice; ``credit_id``
+    # ties a confirm or penalty to the credit of the same hold. Times are the database's, as OTRS's own.
+    Table(
+        PREFIX + "points_ledger", md,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("agent_id", Integer, nullable=False),
+        Column("ticket_id", BigInteger),
+        Column("kind", String(10), nullable=False),  # credit, confirm, penalty, adjust
+        Column("points", Numeric(10, 2), nullable=False),  # signed
+        Column("reason", String(500), nullable=False),
+        Column("by_agent_id", Integer),  # who: the locking/replying agent, the unlocking user, the adjusting head
+        Column("rule", String(40)),  # which rule wrote it: lock, reply, unlock, unlock-timeout, owner-change ...
+        Column("credit_id", BigInteger),
+        Column("event_id", String(191), nullable=False, unique=True),
+        Column("occurred_at", DATETIME(fsp=6), nullable=False),
+        Column("created_at", DATETIME(fsp=6), nullable=False),
+        Index(PREFIX + "points_ledger_agent", "agent_id", "occurred_at"),
+        Index(PREFIX + "points_ledger_ticket", "ticket_id"),
+        Index(PREFIX + "points_ledger_time", "occurred_at"),
+    )
+    # per ticket, what the pool handler knows of its lock and owner, and the hold running on it (who holds it
+    # since when, its credit, whether the holder has replied): the state the next lock/owner/reply event moves on
+    Table(
+        PREFIX + "points_hold", md,
+        Column("ticket_id", BigInteger, primary_key=True),
+        Column("locked", Boolean, nullable=False),
+        Column("owner_id", Integer, nullable=False),
+        # locked by another user than its owner: OTRS's lock screen sets the owner to the locker right after
+        Column("awaiting_owner", Boolean, nullable=False),
+        Column("holder_id", Integer),
+        Column("credit_id", BigInteger),
+        Column("credit_points", Numeric(10, 2)),
+        Column("replied", Boolean, nullable=False),
+        Column("since", DATETIME(fsp=6)),
+        Column("updated_at", DATETIME(fsp=6), nullable=False),
+        Index(PREFIX + "points_hold_holder", "holder_id"),
+    )
+    # a ticket handed to an agent by the pool; ``open_agent_id`` (the agent while it is open, NULL once released)
+    # is unique: an agent holds at most one pool ticket, whatever process assigns
+    Table(
+        PREFIX + "pool_assignment", md,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("agent_id", Integer, nullable=False),
+        Column("ticket_id", BigInteger, nullable=False),
+        Column("position", Integer, nullable=False),
+        Column("points", Numeric(10, 2), nullable=False),
+        Column("assigned_at", DATETIME(fsp=6), nullable=False),
+        Column("released_at", DATETIME(fsp=6)),
+        # replied, unlock, system-unlock, owner-change, left, expired, state-change, gone
+        Column("release_reason", String(40)),
+        Column("open_agent_id", Integer, unique=True),
+        Index(PREFIX + "pool_assignment_ticket", "ticket_id"),
+        Index(PREFIX + "pool_assignment_agent", "agent_id", "assigned_at"),
     )
 
 

@@ -19,11 +19,12 @@ import schema_maps
 from ..db import migrate
 from ..db.engine import make_engine
 from ..db.sphinxql import SphinxQL
-from ..errors import OtrsExtError
+from ..errors import ConfigurationError, OtrsExtError
 from ..events.checkpoint import CheckpointStore
 from ..events.plugins import BUILTIN_HANDLERS
 from ..search.indexdef import COLUMNS, INDEX_NAME
 from ..settings import Settings
+from ..tags.rules import load_rules
 from .check import Check
 from .daemon import daemon_check
 from .files import CACHE, article_directory_check, cache_directory_check
@@ -42,7 +43,7 @@ class Doctor:
         self.settings = settings
 
     def run(self) -> list[Check]:
-        return [*self._database_checks(), self._redis(), self._search(), *self._files()]
+        return [*self._database_checks(), self._redis(), self._search(), self._tag_rules(), *self._files()]
 
     def _files(self) -> Iterator[Check]:
         """OTRS's cache and FS article directories, tried as the user otrs-ext runs as."""
@@ -59,6 +60,16 @@ class Doctor:
         if settings.article_storage == "fs":
             root = settings.article_data_dir or Path(settings.otrs_home or ".") / "var" / "article"
             yield article_directory_check(root)
+
+    def _tag_rules(self) -> Check:
+        """The tag rules file loads: the tailer's ``tags`` handler and ``otrs-ext tags`` would refuse to start."""
+        try:
+            rules = load_rules(self.settings.tag_rules)
+        except ConfigurationError as exc:
+            return Check("tag rules", "fail", exc.message,
+                         "fix the lines named (otrs_ext/tags/default_rules.toml documents every key), then restart "
+                         "the tailer; `otrs-ext tags reconcile` applies changed rules to existing tickets")
+        return Check("tag rules", "ok", rules.summary())
 
     def _database_checks(self) -> Iterator[Check]:
         engine = make_engine(self.settings.db_url, pool_size=1)

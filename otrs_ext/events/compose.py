@@ -22,7 +22,8 @@ def tail_config(runtime: Runtime) -> TailConfig:
 
 def build_tailer(runtime: Runtime, *, skip: Iterable[str] = (), metrics: TailMetrics | None = None) -> Tailer:
     services = Services(engine=runtime.engine, schema=runtime.schema, own_schema=runtime.settings.own_schema,
-                        search=runtime.search, redis=runtime.redis)
+                        search=runtime.search, redis=runtime.redis, settings=runtime.settings)
+    runtime.plugins.hook.on_start(services=services)  # handlers check their configuration before any event
     dispatcher = Dispatcher(runtime.plugins, services, skip=skip)
     s = runtime.settings
     if s.tail_source == "poll":  # no usable binlog: read ticket_history and article by id

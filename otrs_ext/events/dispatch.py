@@ -32,6 +32,7 @@ from ..db.errors import database_gone
 from ..db.lookups import Lookups
 from ..db.own_tables import own_table
 from ..errors import OtrsExtError
+from ..settings import Settings
 from .domain import (
     ArticleCreated,
     DomainEvent,
@@ -109,13 +110,15 @@ def service_down(error: BaseException) -> bool:
 
 @dataclass
 class Services:
-    """What handlers get besides the event. ``defer`` collects work for after the checkpoint."""
+    """What handlers get besides the event. ``defer`` collects work for after the checkpoint. ``settings``: the
+    process's settings, for handlers with options of their own (None in tests that build services by hand)."""
 
     engine: Engine
     schema: OtrsSchema
     own_schema: str | None = None
     search: Any = None
     redis: Any = None
+    settings: Settings | None = None
     deferred: list[Callable[[], None]] = field(default_factory=list)
 
     def lookups(self) -> Lookups:

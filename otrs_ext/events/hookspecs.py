@@ -23,6 +23,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
+def on_start(services):  # noqa: ANN001, ANN201
+    """The tailer is about to start reading: a handler with configuration of its own (the ``tags`` handler's
+    rules file) checks it here, so a wrong one stops the tailer at start, not at the first event."""
+
+
+@hookspec
 def on_ticket_created(event, services):  # noqa: ANN001, ANN201 - pluggy specs are signatures only
     """A ticket and its first history row exist."""
 

@@ -22,6 +22,8 @@ from . import hookspecs
 BUILTIN_HANDLERS: dict[str, str] = {
     "event_log": "otrs_ext.events.handlers.event_log",
     "search": "otrs_ext.events.handlers.search_index:SearchHandler",
+    "tags": "otrs_ext.events.handlers.tags:TagsHandler",
+    "pool": "otrs_ext.events.handlers.pool:PoolHandler",
 }
 
 

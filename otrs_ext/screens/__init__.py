@@ -6,7 +6,7 @@ no API key. The layout:
 * ``security.py``: what every section shares: the security headers (CSP, framing, caching), the session
   cookie and the current agent, CSRF tokens, cookie flags; ``security.section(...)`` makes a section's
   blueprint with those headers applied;
-* ``context.py``: the screens' own context (runtime, permissions, session store, search service), handed
+* ``context.py``: the screens' own context (runtime, permissions, session store, search and tag services), handed
   over by the app factory; sections read it with ``screens_context()`` and import nothing from ``otrs_ext.api``;
 * ``session.py``: the ``agent`` blueprint: login, logout, ``/agent/`` and the shared ``templates/`` and
   ``static/`` (served at ``/agent/static/``);
@@ -35,9 +35,10 @@ PREFIX = "/agent"
 def sections() -> list[Blueprint]:
     """Every section's blueprint, mounted under ``PREFIX`` in this order (imported here, when an app is built)."""
     from . import session
+    from .pool import views as pool
     from .search import views as search
 
-    return [session.bp, search.bp]
+    return [session.bp, search.bp, pool.bp]
 
 
 def register(app: Flask, *, runtime: Runtime, permissions: Permissions, passwords: AgentAuth) -> None:

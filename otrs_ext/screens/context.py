@@ -10,6 +10,8 @@ from ..auth.service import AgentAuth
 from ..runtime import Runtime
 from ..search.compose import build_search_service
 from ..search.service import SearchService
+from ..tags.compose import build_tag_service
+from ..tags.service import TagService
 from ..tickets.permissions import Permissions
 
 KEY = "otrs_ext_screens"
@@ -27,6 +29,13 @@ class ScreensContext:
         found = current_app.extensions.get("otrs_ext_search")
         if found is None:
             found = current_app.extensions["otrs_ext_search"] = build_search_service(self.runtime, self.permissions)
+        return found
+
+    def tags(self) -> TagService:
+        """The screens' tag service (the catalogue, tag filters as ids), built on first use."""
+        found = current_app.extensions.get("otrs_ext_screens_tags")
+        if found is None:
+            found = current_app.extensions["otrs_ext_screens_tags"] = build_tag_service(self.runtime, self.permissions)
         return found
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..runtime import Runtime
+from ..tags.store import TagStore
 from ..tickets.compose import build_ticket_core
 from ..tickets.permissions import Permissions
 from .cache import RedisSearchCache
@@ -24,7 +25,8 @@ def build_search_service(runtime: Runtime, permissions: Permissions | None = Non
         permissions = build_ticket_core(runtime).permissions
     return SearchService(runtime.engine, runtime.schema, runtime.search, permissions,
                          otrs_base_url=settings.otrs_base_url, timezone=settings.otrs_timezone,
-                         freshness=_freshness(runtime), cache=RedisSearchCache(runtime.redis))
+                         freshness=_freshness(runtime), cache=RedisSearchCache(runtime.redis),
+                         tags=TagStore(settings.own_schema))
 
 
 def _freshness(runtime: Runtime) -> Callable[[], datetime | None]:

@@ -3,6 +3,9 @@
 Every writer (the live handler, the reindex, reconcile) builds documents here from what the database holds
 *now*, never from an event's before/after values: a replayed or late event then still converges to the
 current state, and a document is always complete (REPLACE overwrites every column, COMPONENTS.md §2).
+
+A document's ``tag_ids`` are its ticket's tags, from otrs-ext's own link table (``otrs_ext_ticket_tag``, in
+``own_schema`` when the own tables live in a database of their own): one read per batch of documents.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, Table, select
 
 from schema_maps import OtrsSchema
 from schema_maps._articles import STANDARD_CHANNEL_IDS
 
+from ..db.own_tables import own_table
 from .blends import runs
 from .indexdef import COLUMNS, RUN_SOURCES, TEXT_FIELDS
 
@@ -46,14 +50,16 @@ def crc32(value: str | None) -> int:
 
 
 class DocumentSource:
-    """Reads documents by article id range, article ids or ticket ids, for any schema generation."""
+    """Reads documents by article id range, article ids or ticket ids, for any schema generation.
+    ``own_schema``: the database of otrs-ext's own tables (the tag links), None for the OTRS database."""
 
-    def __init__(self, schema: OtrsSchema) -> None:
+    def __init__(self, schema: OtrsSchema, own_schema: str | None = None) -> None:
         self.schema = schema
         tables = schema.tables
         self.ticket, self.state = tables.ticket, tables.ticket_state
         self.article = tables.article
         self.attachments = schema.articles.attachments
+        self.ticket_tag: Table = own_table("ticket_tag", own_schema)
         self._select = self._build_select()
 
     def _build_select(self) -> Select:
@@ -77,7 +83,8 @@ class DocumentSource:
         a = self.article
         rows = conn.execute(self._select.where(a.c.id.between(low, high)).order_by(a.c.id)).all()
         names = self._attachment_names(conn, self.attachments.c.article_id.between(low, high))
-        return [self._document(row, names) for row in rows]
+        tags = self.tag_ids(conn, {row[8] for row in rows})
+        return [self._document(row, names, tags) for row in rows]
 
     def by_articles(self, conn: Connection, article_ids: Sequence[int]) -> list[Document]:
         if not article_ids:
@@ -85,7 +92,8 @@ class DocumentSource:
         a = self.article
         rows = conn.execute(self._select.where(a.c.id.in_(list(article_ids))).order_by(a.c.id)).all()
         names = self._attachment_names(conn, self.attachments.c.article_id.in_(list(article_ids)))
-        return [self._document(row, names) for row in rows]
+        tags = self.tag_ids(conn, {row[8] for row in rows})
+        return [self._document(row, names, tags) for row in rows]
 
     def by_tickets(self, conn: Connection, ticket_ids: Iterable[int]) -> list[Document]:
         ids = sorted(set(ticket_ids))
@@ -95,10 +103,24 @@ class DocumentSource:
         rows = conn.execute(self._select.where(a.c.ticket_id.in_(ids)).order_by(a.c.id)).all()
         article_ids = [row[0] for row in rows]
         names = self._attachment_names(conn, self.attachments.c.article_id.in_(article_ids)) if article_ids else {}
-        return [self._document(row, names) for row in rows]
+        tags = self.tag_ids(conn, ids)
+        return [self._document(row, names, tags) for row in rows]
 
-    def ticket_attributes(self, conn: Connection, ticket_id: int) -> dict[str, int] | None:
-        """The UPDATE-able attributes of a ticket as they are now; None when the ticket is gone."""
+    def tag_ids(self, conn: Connection, ticket_ids: Iterable[int]) -> dict[int, tuple[int, ...]]:
+        """Each ticket's tag ids, ascending (tickets without tags are left out): one primary-key read."""
+        ids = sorted(set(ticket_ids))
+        if not ids:
+            return {}
+        link = self.ticket_tag
+        found: dict[int, list[int]] = defaultdict(list)
+        for ticket_id, tag_id in conn.execute(select(link.c.ticket_id, link.c.tag_id)
+                                              .where(link.c.ticket_id.in_(ids)).order_by(link.c.ticket_id,
+                                                                                         link.c.tag_id)):
+            found[ticket_id].append(tag_id)
+        return {ticket_id: tuple(tags) for ticket_id, tags in found.items()}
+
+    def ticket_attributes(self, conn: Connection, ticket_id: int) -> dict[str, int | tuple[int, ...]] | None:
+        """The UPDATE-able attributes of a ticket as they are now (its tags too); None when the ticket is gone."""
         t, s = self.ticket, self.state
         row = conn.execute(
             select(t.c.queue_id, t.c.ticket_state_id, s.c.type_id, t.c.ticket_lock_id, t.c.user_id,
@@ -108,8 +130,10 @@ class DocumentSource:
         if row is None:
             return None
         names = ("queue_id", "state_id", "state_type_id", "lock_id", "owner_id", "responsible_id", "priority_id")
-        attributes = dict(zip(names, (int(v or 0) for v in row[:7]), strict=True))
+        attributes: dict[str, int | tuple[int, ...]] = dict(zip(names, (int(v or 0) for v in row[:7]), strict=True))
         attributes["ticket_changed"] = timestamp(row[7])
+        # every later event on the ticket thereby also repairs tag ids the index missed
+        attributes["tag_ids"] = self.tag_ids(conn, [ticket_id]).get(ticket_id, ())
         return attributes
 
     def article_ids_in(self, conn: Connection, low: int, high: int) -> list[int]:
@@ -137,7 +161,7 @@ class DocumentSource:
         return names
 
     @staticmethod
-    def _document(row: Any, names: dict[int, list[str]]) -> Document:
+    def _document(row: Any, names: dict[int, list[str]], tags: dict[int, tuple[int, ...]]) -> Document:
         (article_id, subject, body, a_from, a_to, a_cc, tn, title, ticket_id, queue_id, state_id, state_type_id,
          lock_id, owner_id, responsible_id, priority_id, sender_type_id, channel_id, visible, ticket_created,
          ticket_changed, article_created, customer_id, customer_user) = row
@@ -150,7 +174,7 @@ class DocumentSource:
             ticket_id, article_id, queue_id or 0, state_id or 0, state_type_id or 0, lock_id or 0, owner_id or 0,
             responsible_id or 0, priority_id or 0, sender_type_id or 0, int(channel_id or 0), int(visible or 0),
             timestamp(ticket_created), timestamp(ticket_changed), timestamp(article_created),
-            customer_id or "", customer_user or "", (),  # tag_ids: no tag store yet (see indexer.update_tags)
+            customer_id or "", customer_user or "", tags.get(ticket_id, ()),
             crc32(customer_id), crc32(customer_user), crc32(title),
         )
 

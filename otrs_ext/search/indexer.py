@@ -134,14 +134,17 @@ class RtIndex:
 
 
 class Indexer:
-    """Makes the index agree with the OTRS database for given articles, tickets or id ranges."""
+    """Makes the index agree with the OTRS database for given articles, tickets or id ranges.
+    ``own_schema``: where otrs-ext's own tables are (the tickets' tags), None for the OTRS database."""
 
-    def __init__(self, engine: Engine, schema: OtrsSchema, search: SphinxQL, *, index: str = INDEX_NAME) -> None:
+    def __init__(self, engine: Engine, schema: OtrsSchema, search: SphinxQL, *, index: str = INDEX_NAME,
+                 own_schema: str | None = None) -> None:
         self.engine = engine
         self.schema = schema
         self.search = search
         self.index_name = index
-        self.source = DocumentSource(schema)
+        self.own_schema = own_schema
+        self.source = DocumentSource(schema, own_schema)
 
     @contextmanager
     def index(self) -> Iterator[RtIndex]:
@@ -176,7 +179,8 @@ class Indexer:
         return len(documents)
 
     def refresh_ticket(self, ticket_id: int) -> int:
-        """UPDATE the ticket attributes of all its documents to the ticket's current row (queue move, state...)."""
+        """UPDATE the ticket attributes of all its documents to the ticket's current row (queue move, state...)
+        and its current tags."""
         with self.engine.connect() as db:
             attributes = self.source.ticket_attributes(db, ticket_id)
         with self.index() as rt:
@@ -189,7 +193,8 @@ class Indexer:
             return rt.delete_ticket(ticket_id)
 
     def update_tags(self, ticket_id: int, tag_ids: Iterable[int]) -> int:
-        """For a future tag store: tags are an MVA, UPDATE-able in place."""
+        """Set the ticket's tags on all its documents (an MVA, UPDATE-able in place); documents written later
+        read them from the link table themselves."""
         with self.index() as rt:
             return rt.update_ticket(ticket_id, {"tag_ids": tuple(sorted(set(tag_ids)))})
 

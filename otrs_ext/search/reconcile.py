@@ -89,8 +89,10 @@ def database_checksum(source: DocumentSource) -> ColumnElement:
 
 
 def reconcile(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, range_size: int = DEFAULT_RANGE,
-              repair: bool = True, progress: Callable[[int, int], None] | None = None) -> ReconcileReport:
-    indexer = Indexer(engine, schema, search)
+              repair: bool = True, progress: Callable[[int, int], None] | None = None,
+              own_schema: str | None = None) -> ReconcileReport:
+    """``own_schema``: where otrs-ext's own tables are (repaired documents carry their tickets' tags)."""
+    indexer = Indexer(engine, schema, search, own_schema=own_schema)
     source = indexer.source
     report = ReconcileReport(repaired=repair)
     with engine.connect() as db, indexer.index() as rt:

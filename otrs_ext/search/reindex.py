@@ -135,7 +135,8 @@ def article_id_bounds(conn: Connection, schema: OtrsSchema) -> tuple[int, int]:
 def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: ReindexState | None = None,
             workers: int = DEFAULT_WORKERS, chunk: int = DEFAULT_CHUNK, resume: bool = True,
             stop_after: int | None = None, progress: Callable[[int, int], None] | None = None,
-            optimize: bool = False, position: SourcePosition | None = None) -> ReindexReport:
+            optimize: bool = False, position: SourcePosition | None = None,
+            own_schema: str | None = None) -> ReindexReport:
     """Index all articles up to the current maximum id. ``progress(done_ids, total_ids)`` is called per chunk.
     With ``optimize`` a completed run ends with ``RtIndex.optimize``. It is opt-in: in the 1M benchmark 3 of 50
     live writes made while searchd merged were not searchable within 30 s (50 of 50 without the merge; not
@@ -144,8 +145,9 @@ def reindex(engine: Engine, schema: OtrsSchema, search: SphinxQL, *, state: Rein
     ``resume``: continue after the stored watermark of an unfinished run. ``stop_after``: stop after that many
     chunks (tests and benchmarks simulate an interruption with it); the watermark stays for the next run.
     ``position``: take the source position before reading and record it when the run is complete.
+    ``own_schema``: where otrs-ext's own tables are (the documents' tag ids come from there).
     """
-    indexer = Indexer(engine, schema, search)
+    indexer = Indexer(engine, schema, search, own_schema=own_schema)
     started = time.monotonic()
     report = ReindexReport()
     stored = state.load() if (state is not None and resume) else None

@@ -1,9 +1,10 @@
 """Full-text search over the ``articles`` RT index, as an agent or a customer user sees OTRS.
 
 One request = a few SphinxQL statements (the hits and ``SHOW META``; beside them the exact ticket count and, when
-asked for, one GROUP BY for both facets) plus two MariaDB reads for the page only (ticket/article rows, text
-for ``CALL SNIPPETS``). Sphinx 2.2 RT indexes keep no field text and have no FACET, hence the separate
-statements; all of it is plain SphinxQL that Manticore answers as well.
+asked for, one GROUP BY for the queue and state facets and one for the tag facet) plus three MariaDB reads for
+the page only (ticket/article rows, text for ``CALL SNIPPETS``, the tickets' tags). Sphinx 2.2 RT indexes keep
+no field text and have no FACET, hence the separate statements; all of it is plain SphinxQL that Manticore
+answers as well.
 
 Totals are exact. Per article, ``total`` is searchd's ``total_found``. Per ticket it is ``COUNT(DISTINCT
 ticket_id)`` (which keeps every ticket id, across all RT chunks), run beside the page: a ``GROUP BY ticket_id``'s
@@ -16,6 +17,11 @@ Permissions are part of the Sphinx query (queues with ``ro``, owner, responsible
 customer's own/company tickets and only customer-visible articles), so totals and facets never count what
 the viewer may not see. The page is then checked again against MariaDB with the ``Permissions`` clauses:
 a CRC collision or an index that has not caught up with a queue move yet can only drop a hit, never leak one.
+
+Tags (``otrs_ext.tags``) are the documents' ``tag_ids`` MVA: a filter on one is "any value equals", a
+``GROUP BY tag_ids`` groups by each value, so the tag facet counts each ticket once under each of its tags
+(within the same permission filters). The tags' names and colours, and each hit's tags, are read from MariaDB
+through a ``TagReader``.
 """
 
 from __future__ import annotations
@@ -25,12 +31,12 @@ import html
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import pymysql
@@ -53,7 +59,8 @@ SNIPPET_SOURCE_CHARS = 65_536  # longer bodies are cut before highlighting: snip
 FACET_ROWS = 100
 #: (queue, state) pairs a facet query keeps: enough for every pair of a large helpdesk
 FACET_PAIRS = 20_000
-FACET_WORKERS = 8
+#: statements run beside a page (total, queue/state facets, tag facet: three per request) for the requests at once
+FACET_WORKERS = 12
 #: tickets a GROUP BY page keeps (max_matches); the total comes from COUNT(DISTINCT), exact at any size
 GROUP_DEPTH = 1000
 #: ticket pages up to this deep are folded from article rows (``_ticket_rows``), deeper ones use GROUP BY
@@ -64,6 +71,9 @@ _TICKET_NUMBER = re.compile(r"[0-9A-Za-z]+")  # what a tn looks like as one keyw
 #: tickets an agent sees outside his queues (owner, responsible, watcher) listed by id; more use a computed OR
 MAX_LISTED_TICKETS = 1000
 LOOKUPS_TTL = 30.0
+
+#: distinct tags a tag facet query keeps (max_matches): more than the tags of a large helpdesk
+TAG_GROUPS = 10_000
 
 FacetRows = dict[str, list[tuple[int, int]]]  # facet name -> (id, count), largest first
 Seen = tuple[str, int] | None  # the index's fingerprint and searchd's uptime when a request began (cache)
@@ -118,6 +128,28 @@ class SearchFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     tag_ids: tuple[int, ...] = ()  # every tag must be on the ticket
+    tag_any: tuple[tuple[int, ...], ...] = ()  # per group, one of its tags must be (a kind's tags)
+
+
+class TagReader(Protocol):
+    """Where tags are read from (``otrs_ext.tags.store.TagStore``): tags by id, and each ticket's links, whose
+    ``tag`` has ``id``, ``ref``, ``kind``, ``name``, ``colour`` and ``label()``."""
+
+    def get(self, conn: Connection, tag_ids: Iterable[int]) -> Mapping[int, Any]: ...
+
+    def links(self, conn: Connection, ticket_ids: Iterable[int]) -> Mapping[int, Sequence[Any]]: ...
+
+
+@dataclass(frozen=True)
+class HitTag:
+    """A tag on a hit's ticket."""
+
+    id: int
+    ref: str  # kind:name, what the tag filter takes
+    kind: str
+    name: str
+    label: str
+    colour: str | None
 
 
 @dataclass(frozen=True)
@@ -138,6 +170,7 @@ class Hit:
     snippet: str  # HTML-escaped text with <mark>...</mark> around the matches
     subject_snippet: str
     links: dict[str, str]
+    tags: tuple[HitTag, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,10 +181,24 @@ class FacetCount:
 
 
 @dataclass(frozen=True)
+class TagFacetCount:
+    """A value of the tag facet: ``name`` is the ref the tag filter takes."""
+
+    id: int
+    name: str
+    label: str
+    colour: str | None
+    count: int
+
+
+Facets = dict[str, list[FacetCount] | list[TagFacetCount]]
+
+
+@dataclass(frozen=True)
 class SearchResult:
     total: int  # matching tickets (grouped by ticket) or articles, exact
     hits: list[Hit]
-    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    facets: Facets = field(default_factory=dict)
     next_cursor: str | None = None
     indexed_as_of: datetime | None = None
     query: str = ""  # the MATCH() string, for debugging and the CLI
@@ -163,7 +210,7 @@ class SearchCounts:
     """The exact total and the facets of a search, without its page (``SearchService.counts``)."""
 
     total: int
-    facets: dict[str, list[FacetCount]]
+    facets: Facets
     indexed_as_of: datetime | None = None
     took_ms: float = 0.0
 
@@ -186,11 +233,14 @@ class SearchService:
     def __init__(self, engine: Engine, schema: OtrsSchema, search: SphinxQL, permissions: Permissions, *,
                  otrs_base_url: str, timezone: str = "UTC",
                  freshness: Callable[[], datetime | None] | None = None,
-                 cache: search_cache.SearchCache | None = None, group_depth: int = GROUP_DEPTH) -> None:
+                 cache: search_cache.SearchCache | None = None, group_depth: int = GROUP_DEPTH,
+                 tags: TagReader | None = None) -> None:
         """``freshness`` returns when the index last caught up with the database (the indexer's record).
         ``cache`` keeps what searchd answered (pages, totals, facets) until the index changes (none: always asked
-        again); ``group_depth`` is the number of tickets a GROUP BY page keeps (deep pages; tests lower it)."""
+        again); ``group_depth`` is the number of tickets a GROUP BY page keeps (deep pages; tests lower it).
+        ``tags`` names the tag facet's values and gives each hit its tags (none: ids only, hits without tags)."""
         self.engine = engine
+        self.tags = tags
         self.cache = cache
         self.group_depth = group_depth
         self.schema = schema
@@ -228,7 +278,7 @@ class SearchService:
             scope = self._allowed(conn, user_id, customer_login)
             where = self._filters(flt, lookups)
             if scope is None:  # an invalid agent or customer, or one without any right: sees nothing
-                return SearchResult(total=0, hits=[], facets={"queue": [], "state": []} if facets else {},
+                return SearchResult(total=0, hits=[], facets=_no_facets() if facets else {},
                                     indexed_as_of=self._indexed_as_of(), query=query.match)
             state_base = _state_base(lookups) if facets else None
             main, facet_sql = self._statements(scope, where, group, sort, offset, limit, state_base)
@@ -236,6 +286,8 @@ class SearchService:
             seen = self._fingerprint()
             pending_facets = (self._pool.submit(self._facets, facet_sql, query.match, state_base, seen)
                               if facet_sql else None)
+            pending_tags = (self._pool.submit(self._tag_facet, self._tag_statement(scope, where, group), query.match,
+                                              seen) if facets and customer_login is None else None)
             pending_total = (self._pool.submit(self._count, self._count_statement(scope, where, group), query.match,
                                                seen) if group == "ticket" else None)
             try:
@@ -248,9 +300,14 @@ class SearchService:
                 hits = self._hits(conn, query, rows[:limit], lookups, user_id, customer_login, scope)
             finally:
                 facet_rows = pending_facets.result() if pending_facets is not None else {}
+                if pending_tags is not None:
+                    facet_rows["tag"] = pending_tags.result()
+                elif facets:
+                    facet_rows["tag"] = []
                 if pending_total is not None:
                     total = pending_total.result()
-        return SearchResult(total=total, hits=hits, facets=self._named(facet_rows, lookups),
+            named = self._named(conn, facet_rows, lookups)
+        return SearchResult(total=total, hits=hits, facets=named,
                             next_cursor=encode_cursor(offset + limit) if more else None,
                             indexed_as_of=self._indexed_as_of(), query=query.match,
                             took_ms=round((time.perf_counter() - started) * 1000, 1))
@@ -270,23 +327,39 @@ class SearchService:
             scope = self._allowed(conn, user_id, customer_login)
             where = self._filters(flt, lookups)
         if scope is None:
-            return SearchCounts(total=0, facets={"queue": [], "state": []}, indexed_as_of=self._indexed_as_of())
+            return SearchCounts(total=0, facets=_no_facets(), indexed_as_of=self._indexed_as_of())
         state_base = _state_base(lookups)
         _, facet_sql = self._statements(scope, where, group, "relevance", 0, 1, state_base)
         assert facet_sql is not None
         seen = self._fingerprint()
         pending = self._pool.submit(self._facets, facet_sql, query.match, state_base, seen)
+        pending_tags = (self._pool.submit(self._tag_facet, self._tag_statement(scope, where, group), query.match, seen)
+                        if customer_login is None else None)
         try:
             total = self._count(self._count_statement(scope, where, group), query.match, seen)
         finally:
             facet_rows = pending.result()
-        return SearchCounts(total=total, facets=self._named(facet_rows, lookups), indexed_as_of=self._indexed_as_of(),
+            facet_rows["tag"] = pending_tags.result() if pending_tags is not None else []
+        return SearchCounts(total=total, facets=self._named(None, facet_rows, lookups),
+                            indexed_as_of=self._indexed_as_of(),
                             took_ms=round((time.perf_counter() - started) * 1000, 1))
 
-    def _named(self, facet_rows: FacetRows, lookups: Lookups) -> dict[str, list[FacetCount]]:
+    def _named(self, conn: Connection | None, facet_rows: FacetRows, lookups: Lookups) -> Facets:
+        """Facet rows with their names; the tags' from MariaDB (on ``conn``, or a connection taken only then)."""
         named = {"queue": _id_names(lookups.names("queue")), "state": _id_names(lookups.names("ticket_state"))}
-        return {name: [FacetCount(i, named[name].get(i, str(i)), n) for i, n in counts]
-                for name, counts in facet_rows.items()}
+        facets: Facets = {name: [FacetCount(i, named[name].get(i, str(i)), n) for i, n in counts]
+                          for name, counts in facet_rows.items() if name != "tag"}
+        if "tag" in facet_rows:
+            tag_rows = facet_rows["tag"]
+            tags: Mapping[int, Any] = {}
+            if self.tags is not None and tag_rows:
+                if conn is None:
+                    with self.engine.connect() as own:
+                        tags = self.tags.get(own, [i for i, _ in tag_rows])
+                else:
+                    tags = self.tags.get(conn, [i for i, _ in tag_rows])
+            facets["tag"] = [_tag_count(i, n, tags.get(i)) for i, n in tag_rows]
+        return facets
 
     def _lookups(self, conn: Connection, flt: SearchFilter) -> Lookups:
         """Lookup maps, reloaded every ``LOOKUPS_TTL`` seconds or when a filter names something unknown (a queue
@@ -366,6 +439,8 @@ class SearchService:
             where.append(f"ticket_created<{to_epoch(flt.created_to, self.timezone)}")
         for tag in flt.tag_ids:
             where.append(f"tag_ids={int(tag)}")  # on an MVA: "any value equals", ANDed per tag
+        for group in flt.tag_any:  # on an MVA: any value in the list
+            where.append(f"tag_ids IN ({_ints(sorted(set(group)))})" if group else "id=0")
         if problems:
             raise ValidationError(problems)
         return where
@@ -477,6 +552,23 @@ class SearchService:
         counter = "COUNT(DISTINCT ticket_id)" if group == "ticket" else "COUNT(*)"
         return f"SELECT {counter} AS n{select_any} FROM {indexdef.INDEX_NAME} WHERE {where_sql} OPTION ranker=none"
 
+    @staticmethod
+    def _tag_statement(scope: Scope, where: list[str], group: str) -> str:
+        """The tag facet: a GROUP BY on the MVA groups by each of its values, so a ticket counts under every tag it
+        carries, once (COUNT(DISTINCT)); documents without tags form no group."""
+        select_any, where_sql = _where(scope, where)
+        counter = "COUNT(DISTINCT ticket_id)" if group == "ticket" else "COUNT(*)"
+        return (f"SELECT GROUPBY() AS tag, {counter} AS n{select_any} FROM {indexdef.INDEX_NAME} WHERE {where_sql} "
+                f"GROUP BY tag_ids ORDER BY n DESC, tag ASC LIMIT {FACET_ROWS} "
+                f"OPTION ranker=none, max_matches={TAG_GROUPS}")
+
+    def _tag_facet(self, sql: str, match: str, seen: Seen = None) -> list[tuple[int, int]]:
+        def run(cur: Any) -> list[list[int]]:
+            cur.execute(sql, (match,))
+            return [[int(row[0]), int(row[1])] for row in cur.fetchall()]
+
+        return [(tag, count) for tag, count in self._cached(sql, match, run, seen)]
+
     def _main(self, sql: str, match: str, seen: Seen = None) -> tuple[list[dict[str, Any]], int]:
         """The page's rows and the total number of hits."""
         def run(cur: Any) -> tuple[list[dict[str, Any]], int]:
@@ -572,6 +664,9 @@ class SearchService:
         subjects = [articles[int(r["id"])]["a_subject"] or "" for r in kept]
         snippets = self._snippets([*bodies, *subjects], query.highlight)
         names = {table: _id_names(lookups.names(table)) for table in ("queue", "ticket_state")}
+        # tags are the agents' classification (participant logins, notification rules): customers see none
+        links = (self.tags.links(conn, [int(r["ticket_id"]) for r in kept])
+                 if self.tags is not None and kept and login is None else {})
         hits = []
         for i, row in enumerate(kept):
             ticket, article = tickets[int(row["ticket_id"])], articles[int(row["id"])]
@@ -585,6 +680,7 @@ class SearchService:
                 score=int(row["w"]), matched_articles=int(row["matched"]),
                 snippet=snippets[i], subject_snippet=snippets[len(kept) + i],
                 links=self._links(ticket["id"], ticket["tn"], article["id"], customer=login is not None),
+                tags=tuple(_hit_tag(link.tag) for link in links.get(ticket["id"], ())),
             ))
         return hits
 
@@ -630,6 +726,21 @@ def _where(scope: Scope, where: list[str]) -> tuple[str, str]:
         select_any = ", (" + " OR ".join(scope.any_of) + ") AS allowed"
         conditions.append("allowed=1")
     return select_any, " AND ".join(conditions)
+
+
+def _no_facets() -> Facets:
+    """The facets of a viewer who may see nothing."""
+    return {"queue": [], "state": [], "tag": []}
+
+
+def _hit_tag(tag: Any) -> HitTag:
+    return HitTag(id=int(tag.id), ref=tag.ref, kind=tag.kind, name=tag.name, label=tag.label(), colour=tag.colour)
+
+
+def _tag_count(tag_id: int, count: int, tag: Any | None) -> TagFacetCount:
+    if tag is None:  # no reader, or removed since it was indexed: the id is all there is
+        return TagFacetCount(tag_id, str(tag_id), str(tag_id), None, count)
+    return TagFacetCount(tag_id, tag.ref, tag.label(), tag.colour, count)
 
 
 def _check_group(group: str, problems: list[tuple[str, str]]) -> None:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def build_tag_service(runtime: Runtime, permissions: Permissions | None = None) -> TagService:
     if permissions is None:
         permissions = build_ticket_core(runtime).permissions
-    indexer = Indexer(runtime.engine, runtime.schema, runtime.search)
+    indexer = Indexer(runtime.engine, runtime.schema, runtime.search, own_schema=runtime.settings.own_schema)
 
     def index_sync(ticket_id: int, tag_ids: Iterable[int]) -> None:
         # the tags are stored: a searchd outage must not turn the change into an error; the search handler's

@@ -8,13 +8,14 @@ exist for him. After a change ``index_sync(ticket_id, tag_ids)`` brings the sear
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from ..errors import NotFound, ValidationError
 from ..tickets.permissions import Permissions
+from .filters import TagFilter, resolve
 from .store import Link, Tag, TagStore, parse_ref
 
 IndexSync = Callable[[int, Iterable[int]], object]
@@ -41,6 +42,18 @@ class TagService:
         with self.engine.connect() as conn:
             return self.store.tags(conn, kind=kind, valid_only=valid_only)
 
+    def filter(self, refs: Sequence[str] = (), kinds: Sequence[str] = (), *, customer: bool = False) -> TagFilter:
+        """A request's ``tag`` refs and ``tag_kind`` kinds as ids (``filters.resolve``); unknown ones are a
+        ValidationError naming each (``tag[0]``, ``tag_kind[0]``). Tags are the agents' classification (agent
+        logins, notification rules): a ``customer`` may not filter by them, nor learn which tags exist."""
+        if not refs and not kinds:
+            return TagFilter()
+        if customer:
+            raise ValidationError([("tag" if refs else "tag_kind", "tags are for agents; customers cannot filter "
+                                                                   "by them")])
+        with self.engine.connect() as conn:
+            return resolve(conn, self.store, refs, kinds)
+
     def create(self, ref: str, *, created_by: str, labels: Mapping[str, str] | None = None,
                colour: str | None = None) -> Tag:
         """A manual tag for the catalogue (``vip`` or ``manual:vip``); the existing one when it is there."""
@@ -52,7 +65,8 @@ class TagService:
 
     def ticket_tags(self, ticket_id: int, *, user_id: int | None = None,
                     customer_login: str | None = None) -> list[Link]:
-        """The ticket's tags as an agent (``ro``) or customer may see them; NotFound when they may not."""
+        """The ticket's tags as an agent (``ro``) sees them; a customer of the ticket sees none. NotFound when
+        the viewer may not see the ticket."""
         with self.engine.connect() as conn:
             if customer_login is not None:
                 allowed = self._quietly(lambda: self.permissions.can_customer(conn, customer_login, ticket_id))
@@ -62,6 +76,8 @@ class TagService:
                 allowed = False  # an intake key reads no tickets
             if not allowed:
                 raise NotFound(f"ticket {ticket_id} not found")
+            if customer_login is not None:
+                return []  # tags are the agents' classification (agent logins, notification rules)
             return self.store.links(conn, [ticket_id])[ticket_id]
 
     def add(self, ticket_id: int, ref: str, *, agent_id: int) -> TagChange:

@@ -1,7 +1,9 @@
 """Ticket lists for agents and customers: filters, newest first, keyset cursors and a total count.
 
 Only tickets the viewer may see are ever counted or returned (the permission clauses of ``Permissions``),
-so a total never leaks how many tickets exist elsewhere.
+so a total never leaks how many tickets exist elsewhere. Tag filters are EXISTS on otrs-ext's own link table
+(``otrs_ext_ticket_tag``, primary key ticket then tag: one index probe per ticket), by tag ids the caller
+resolved (``otrs_ext.tags.filters``).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, or_, select
 
 from schema_maps import OtrsSchema
 
 from ..db.lookups import Lookups
+from ..db.own_tables import own_table
 from ..errors import ValidationError
 from .permissions import Permissions
 
@@ -41,6 +44,8 @@ class TicketFilter:
     types: tuple[str, ...] = ()
     owner_ids: tuple[int, ...] = ()
     responsible_ids: tuple[int, ...] = ()
+    tag_ids: tuple[int, ...] = ()  # every one of these tags is on the ticket
+    tag_any: tuple[tuple[int, ...], ...] = ()  # per group, one of its tags is (a kind's tags)
 
 
 @dataclass(frozen=True)
@@ -88,10 +93,13 @@ def _like(pattern: str) -> str:
 
 
 class TicketLister:
-    def __init__(self, engine: Engine, schema: OtrsSchema, permissions: Permissions) -> None:
+    def __init__(self, engine: Engine, schema: OtrsSchema, permissions: Permissions, *,
+                 own_schema: str | None = None) -> None:
+        """``own_schema``: where otrs-ext's own tables are (the tag links), None for the OTRS database."""
         self.engine = engine
         self.schema = schema
         self.permissions = permissions
+        self.ticket_tag = own_table("ticket_tag", own_schema)
 
     def list(self, flt: TicketFilter, *, user_id: int | None = None, customer_login: str | None = None,
              limit: int = 50, cursor: str | None = None) -> Page:
@@ -155,6 +163,12 @@ class TicketLister:
             conditions.append(or_(*(t.c.tn.like(_like(n)) if "*" in n else t.c.tn == n for n in flt.numbers)))
         if flt.title is not None:
             conditions.append(t.c.title.like(_like(flt.title)) if "*" in flt.title else t.c.title == flt.title)
+        link = self.ticket_tag
+        for tag_id in flt.tag_ids:
+            conditions.append(exists().where(link.c.ticket_id == t.c.id, link.c.tag_id == tag_id))
+        for group in flt.tag_any:
+            conditions.append(exists().where(link.c.ticket_id == t.c.id, link.c.tag_id.in_(sorted(set(group))))
+                              if group else false())
         for column, low, high in ((t.c.create_time, flt.created_from, flt.created_to),
                                   (t.c.change_time, flt.changed_from, flt.changed_to)):
             if low is not None:

@@ -204,6 +204,42 @@ class TicketService:
     def unlock(self, user_id: int, ticket_id: int) -> None:
         self.lock(user_id, ticket_id, "unlock")
 
+    def claim(self, user_id: int, ticket_id: int, *, still: Callable[[Connection, Row], bool] | None = None,
+              also: Callable[[Connection, Row], None] | None = None) -> bool:
+        """Lock the ticket and make ``user_id`` its owner in one transaction, with the rows OTRS's lock screen
+        writes (``Lock``, ``Misc`` "Reset of unlock time.", ``OwnerUpdate``) — only if its row, locked FOR
+        UPDATE first, is still unlocked and ``still(conn, row)`` holds: otherwise nothing is written and the
+        answer is False. Whoever locks the row first wins, so two claims (or a claim and any writer that checks
+        the lock at write time) never both get the ticket. ``also(conn, row)`` adds the caller's rows."""
+        def run(w: Write) -> bool:
+            row = w.ticket(ticket_id)
+            if w.name_of("ticket_lock_type", row["ticket_lock_id"]) != "unlock" or \
+                    (still is not None and not still(w.conn, row)):
+                return False
+            self.permissions.require_ticket(w.conn, user_id, row, "owner")
+            row = setters.set_lock(w, row, "lock")
+            row = setters.set_owner(w, row, user_id)
+            if also is not None:
+                also(w.conn, row)
+            return True
+
+        return self._write(user_id, run)
+
+    def release(self, user_id: int, ticket_id: int, *, also: Callable[[Connection], None] | None = None) -> bool:
+        """Unlock the ticket if ``user_id`` still holds it (locked, he is the owner), as OTRS's unlock screen
+        writes it (``Unlock``); False, and only ``also`` written, when he no longer does. ``also(conn)`` adds
+        the caller's rows to the same transaction either way."""
+        def run(w: Write) -> bool:
+            row = w.ticket(ticket_id)
+            held = row["user_id"] == user_id and w.name_of("ticket_lock_type", row["ticket_lock_id"]) == "lock"
+            if held:
+                setters.set_lock(w, row, "unlock")
+            if also is not None:
+                also(w.conn)
+            return held
+
+        return self._write(user_id, run)
+
     def set_owner(self, user_id: int, ticket_id: int, owner_id: int) -> None:
         def run(w: Write, row: Row) -> Row:
             self.permissions.require_queue(w.conn, owner_id, row["queue_id"], "owner")

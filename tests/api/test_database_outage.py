@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine
-from waiting import wait_for
+from support.waiting import wait_for
 
 from otrs_ext.api.app import create_app
 from otrs_ext.api.keys import ApiKeys

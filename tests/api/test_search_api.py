@@ -72,7 +72,7 @@ def test_customers_and_outsiders_see_only_what_they_may(api, indexed) -> None:
     assert internal["total"] == 0 and internal["hits"] == []
     assert api.client.get("/api/v1/search?q=registrar", headers=api.auth(api.agent_key)).get_json()["total"] == 1
     outsider = api.client.get("/api/v1/search?q=reg.ru", headers=api.auth(api.outsider_key)).get_json()
-    assert outsider["total"] == 0 and outsider["facets"] == {"queue": [], "state": []}
+    assert outsider["total"] == 0 and outsider["facets"] == {"queue": [], "state": [], "tag": []}
 
 
 def test_bad_requests_are_problems(api, indexed) -> None:

@@ -3,50 +3,28 @@ are answered as problem+json, like every other error of the API, by a real ``otr
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from waiting import wait_for
+from support.processes import ApiProcess
+from support.runtimes import settings_for
 
 from otrs_ext.localservices.base import free_port
-from otrs_ext.settings import Settings
 
 
 @pytest.fixture
 def served(otrs_database, redis_server, sphinx_server, tmp_path: Path) -> Iterator[str]:
     engine = otrs_database("znuny71", migrated=True)
-    (tmp_path / "otrs" / "var" / "tmp").mkdir(parents=True)
-    settings = Settings(db_url=engine.url.render_as_string(hide_password=False), redis_url=redis_server.url,
-                        search_url=sphinx_server.url, otrs_home=tmp_path / "otrs", state_dir=tmp_path / "state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTRS_EXT_")} | settings.environ()
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-c", "from otrs_ext.cli import main; main()", "serve",
-                                    "--port", str(port), "--workers", "1", "--threads", "2"], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        assert process.poll() is None, f"otrs-ext serve died:\n{log.read_text(errors='replace')}"
-        try:
-            return requests.get(url + "/healthz", timeout=1).ok
-        except requests.ConnectionError:
-            return False
-
+    settings = settings_for(engine, redis_server.url, sphinx_server.url, tmp_path)
+    api = ApiProcess(settings, free_port(), tmp_path / "serve.log", workers=1, threads=2)
     try:
-        wait_for(healthy, 30, "otrs-ext serve to answer /healthz")
-        yield url
+        api.start()
+        yield api.url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # our own child's process group (gunicorn and its workers)
-        process.wait(30)
+        api.stop(30)  # SIGTERM to our own child's process group (gunicorn and its workers)
 
 
 def test_a_20_kb_url_is_a_414_problem(served: str) -> None:

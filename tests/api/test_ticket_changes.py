@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
+from support.agents import add_agent_with
 
 from otrs_ext.api.app import create_app
 from otrs_ext.api.keys import ApiKeys
@@ -52,13 +53,8 @@ def _rows(api, ticket_id: int) -> dict[str, object]:
 def _agent_with(api, login: str, *keys: str) -> str:
     """A new agent holding ``keys`` on the users group, and an API key for him."""
     with api.engine.begin() as conn:
-        user_id = conn.execute(text(f"INSERT INTO users (login, pw, first_name, last_name, valid_id, create_time, "
-                                    f"create_by, change_time, change_by) VALUES (:l, '', 'A', :l, 1, {AUDIT})"),
-                               {"l": login}).lastrowid
-        for key in keys:
-            conn.execute(text(f"INSERT INTO group_user (user_id, group_id, permission_key, create_time, create_by, "
-                              f"change_time, change_by) SELECT :u, id, :k, {AUDIT} FROM permission_groups "
-                              "WHERE name = 'users'"), {"u": user_id, "k": key})
+        user_id = add_agent_with(conn, api.runtime.schema, login, *keys, first_name="A", last_name=login,
+                                 at="2026-01-01")
     return ApiKeys(api.engine).create("agent", name=login, agent_id=user_id)
 
 

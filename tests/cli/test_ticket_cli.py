@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, text
+from support.agents import add_agent
 
+import schema_maps
 from otrs_ext.cli import main
 
 
@@ -17,9 +19,8 @@ def shell(otrs_database, redis_server, sphinx_server, tmp_path: Path):
     engine: Engine = otrs_database("znuny71")
     (tmp_path / "otrs" / "var" / "tmp").mkdir(parents=True)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO users (login, pw, first_name, last_name, valid_id, create_time, create_by, change_time, "
-            "change_by) VALUES ('nobody', '', 'No', 'Rights', 1, NOW(), 1, NOW(), 1)"))
+        add_agent(conn, schema_maps.load("znuny71"), "nobody", first_name="No", last_name="Rights")
+    # only these variables: a test may set others (monkeypatch.setenv) that must not be overridden
     env = {"OTRS_EXT_DB_URL": engine.url.render_as_string(hide_password=False),
            "OTRS_EXT_REDIS_URL": redis_server.url, "OTRS_EXT_SEARCH_URL": sphinx_server.url,
            "OTRS_EXT_LOG_JSON": "false", "OTRS_EXT_OTRS_HOME": str(tmp_path / "otrs"),

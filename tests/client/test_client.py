@@ -9,7 +9,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from outbox_support import alerts
-from waiting import wait_for
+from support.waiting import wait_for
 
 from otrs_ext.cli import main
 from otrs_ext.client import Refused, Upload

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from outbox_support import OUTBOX_DB, Stack, running_stack
 from sqlalchemy import Engine, text
-from waiting import wait_for
+from support.waiting import wait_for
 
 from otrs_ext.client import Upload
 from otrs_ext.db import migrate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sysconfig_rows import deployed_version, modify, seed
+from support.sysconfig_rows import deployed_version, modify, seed
 
 import schema_maps
 from otrs_ext.db.sysconfig import CachedSettings, SysConfig, sub_settings

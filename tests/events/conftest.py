@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine
-from tail_support import Recorder, Tail
+from support.tailing import Recorder, Tail
 
 import schema_maps
 

@@ -4,81 +4,58 @@ what the ``event_log`` handler recorded."""
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import pluggy
 from sqlalchemy import Engine, text
+from support.processes import CLI, Process, child_env
+from support.tailing import FAST, Recorder, Running, dispatcher
 
 import schema_maps
-from otrs_ext.events import hookspecs
 from otrs_ext.events.checkpoint import Checkpoint, CheckpointStore
-from otrs_ext.events.dispatch import Dispatcher, Services
-from otrs_ext.events.domain import DomainEvent
 from otrs_ext.events.tailer import TailConfig, Tailer
 
-CLI = "from otrs_ext.cli import main; main()"
 
-
-
-
-@dataclass
-class TailDaemon:
+class TailDaemon(Process):
     """``otrs-ext tail`` in a subprocess, as an operator runs it; output goes to ``log``."""
 
-    engine: Engine
-    log: Path
-    handlers: str = "event_log"
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-    _offset: int = 0
-
-    def start(self, *args: str) -> TailDaemon:
-        assert self.process is None or self.process.poll() is not None, "already running"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OTRS_EXT_")}
-        env.update({
-            "OTRS_EXT_DB_URL": self.engine.url.render_as_string(hide_password=False),
-            "OTRS_EXT_HANDLERS": self.handlers,
+    def __init__(self, engine: Engine, log: Path, handlers: str = "event_log",
+                 env: dict[str, str] | None = None) -> None:
+        super().__init__([*CLI, "tail"], child_env({
+            "OTRS_EXT_DB_URL": engine.url.render_as_string(hide_password=False),
+            "OTRS_EXT_HANDLERS": handlers,
             "OTRS_EXT_TAIL_DEBOUNCE_SECONDS": "0.5",
             "OTRS_EXT_TAIL_CHECKPOINT_SECONDS": "0.5",
             "OTRS_EXT_LOG_JSON": "false",
-            **self.env,
-        })
+            **(env or {}),
+        }), log)
+        self._offset = 0
+
+    def start(self, *args: str) -> TailDaemon:
         with open(self.log, "ab") as out:
             out.write(f"--- start {self.starts + 1}: otrs-ext tail {' '.join(args)}\n".encode())
-            out.flush()
             self._offset = out.tell()
-            self.process = subprocess.Popen([sys.executable, "-c", CLI, "tail", *args], env=env,
-                                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-        self.starts += 1
+        self.argv = [*CLI, "tail", *args]
+        super().start()
         return self
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no last checkpoint, no lock release by the process itself."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        super().kill()
 
     def terminate(self) -> int:
         """SIGTERM, as systemd stops it: the tailer finishes the transaction and stores its checkpoint."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(20)
+        return self.stop(20)
 
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.alive()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -225,88 +202,19 @@ def checkpoint(engine: Engine, identity: str = "default") -> Checkpoint | None:
 
 
 # --- an in-process tailer with the handlers a test chooses ---------------------------------------------------
-@dataclass
-class Running:
-    """A ``Tailer`` in a thread; ``error`` is what ``run`` raised (None while it runs or after a clean stop)."""
-
-    tailer: Tailer
-    stop: threading.Event
-    thread: threading.Thread
-    error: BaseException | None = None
-
-    def halt(self) -> None:
-        self.stop.set()
-        self.thread.join(15)
-        assert not self.thread.is_alive(), "tailer did not stop"
-
-    def ended(self, timeout: float) -> BaseException | None:
-        """Wait for the tailer to end by itself; return what it raised."""
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), f"tailer still running after {timeout} s"
-        return self.error
-
-
 def run_tailer(engine: Engine, plugins: dict[str, object], *, skip: Iterable[str] = (),
                generation: str = "znuny71", **config: object) -> Running:
-    manager = pluggy.PluginManager(hookspecs.PROJECT)
-    manager.add_hookspecs(hookspecs)
-    for name, plugin in plugins.items():
-        manager.register(plugin, name=name)
     schema = schema_maps.load(generation)
-    dispatcher = Dispatcher(manager, Services(engine=engine, schema=schema), skip=skip)
-    tailer = Tailer(engine, schema, dispatcher,
-                    config=TailConfig(**{"debounce": 0.5, "heartbeat": 0.2, "checkpoint_interval": 0.2,
-                                         **config}))  # type: ignore[arg-type]
-    stop = threading.Event()
-    running = Running(tailer, stop, threading.Thread(target=lambda: None, daemon=True))
-
-    def run() -> None:
-        try:
-            tailer.run(stop)
-        except BaseException as error:  # noqa: BLE001 - handed to the test
-            running.error = error
-
-    running.thread = threading.Thread(target=run, daemon=True)
-    running.thread.start()
-    return running
+    return Running(Tailer(engine, schema, dispatcher(engine, schema, plugins, skip=skip),
+                          config=TailConfig(**{**FAST, **config})))  # type: ignore[arg-type]
 
 
-class Collector:
-    """A handler plugin keeping every event it is given (thread-safe enough: list.append is atomic)."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
+class Collector(Recorder):
+    """A handler plugin keeping every event it is given, with their ids."""
 
     def ids(self) -> list[str]:
-        return [event.event_id for event in list(self.events)]
-
-    @hookspecs.hookimpl
-    def on_ticket_created(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    @hookspecs.hookimpl
-    def on_article_created(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    @hookspecs.hookimpl
-    def on_ticket_changed(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    @hookspecs.hookimpl
-    def on_dynamic_field_changed(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    @hookspecs.hookimpl
-    def on_ticket_merged(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    @hookspecs.hookimpl
-    def on_ticket_deleted(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    @hookspecs.hookimpl
-    def on_history_added(self, event: DomainEvent) -> None:
-        self.events.append(event)
+        with self.lock:
+            return [event.event_id for event in self.events]
 
 
 class Proxy:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from otrs_sql import _history_type, _run, add_note, create_ticket, history
 from sqlalchemy import Engine, text
-from tail_support import Recorder, Tail
+from support.tailing import Recorder, Tail
 
 import schema_maps
 from otrs_ext.events.checkpoint import CheckpointStore

@@ -30,8 +30,8 @@ from fault_support import (
 )
 from otrs_sql import add_note, create_ticket, history, move
 from sqlalchemy import Engine
-from tail_support import Recorder, Tail
-from waiting import wait_for
+from support.tailing import Recorder, Tail
+from support.waiting import wait_for
 
 import schema_maps
 from otrs_ext.db import migrate

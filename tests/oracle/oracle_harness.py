@@ -29,7 +29,7 @@ import pending
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
-from tests_paths import SHARED
+from support.paths import SHARED
 
 from otrs_ext.api.app import create_app
 from otrs_ext.api.keys import ApiKeys

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests_paths import SHARED
+from support.paths import SHARED
 
 from otrs_ext.tickets.html import html_to_text
 

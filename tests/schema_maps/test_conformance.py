@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import mysql
-from tests_paths import SHARED, VERSIONS
+from support.paths import SHARED, VERSIONS
 
 import schema_maps
 from schema_maps.install import install

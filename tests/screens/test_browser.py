@@ -1,5 +1,5 @@
 """The agent screens in headless Chromium: login, search with highlighting and facets, links, hostile input,
-logout. Served by werkzeug on a free local port; the browser talks to nothing else."""
+logout; the tag filter and the tag chips. Served by werkzeug on a free local port; the browser talks to nothing else."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from screens_browser import chromium, missing, serve
 from screens_support import OTRS_URL
+from screens_tags import tag_world
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -104,3 +105,40 @@ def test_agent_logs_in_searches_and_logs_out(screens, browser, tmp_path) -> None
     assert driver.current_url == f"{base}/agent/login"
     driver.get(f"{base}/agent/search")
     assert driver.current_url.startswith(f"{base}/agent/login")
+
+
+def test_agent_filters_search_by_a_tag_and_sees_the_chips(screens, browser, tmp_path) -> None:
+    tag_world(screens)
+    driver, base = browser
+    driver.get(f"{base}/agent/search?q=reg.ru")
+    _log_in(driver, screens.login, screens.password)
+    assert driver.find_element(By.ID, "total").text == "2 tickets"
+
+    # choose the tag in the filter and search: only the tagged ticket, with its chips painted in the tag's colour
+    Select(driver.find_element(By.ID, "tag")).select_by_visible_text("VIP (manual)")
+    _submit(driver, By.ID, "search-submit")
+    assert driver.find_element(By.ID, "total").text == "1 ticket"
+    assert Select(driver.find_element(By.ID, "tag")).first_selected_option.get_attribute("value") == "manual:vip"
+    hit = driver.find_element(By.CSS_SELECTOR, ".hit")
+    assert hit.get_attribute("data-ticket-id") == str(screens.tickets["dns"])
+    chips = {c.get_attribute("data-ref"): c for c in hit.find_elements(By.CSS_SELECTOR, ".tags .tag")}
+    assert {ref: chip.text for ref, chip in chips.items()} == {"manual:vip": "VIP", "source:email": "E-mail"}
+    vip = chips["manual:vip"]
+    WebDriverWait(driver, 10).until(lambda d: vip.get_attribute("data-painted") == "1")
+    assert vip.value_of_css_property("background-color") in ("rgba(215, 58, 73, 1)", "rgb(215, 58, 73)")
+    assert vip.value_of_css_property("color") in ("rgba(255, 255, 255, 1)", "rgb(255, 255, 255)")
+    # the tag facet arrives with the counts, chips painted too
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "facets").get_attribute("data-loaded"))
+    facet = {a.get_attribute("data-name"): a.find_element(By.XPATH, "../span[@class='count']").text
+             for a in driver.find_elements(By.CSS_SELECTOR, "#facet-tag a")}
+    assert facet == {"manual:vip": "1", "source:email": "1"}
+    assert driver.find_element(By.CSS_SELECTOR, '#facet-tag .tag[data-ref="manual:vip"]').get_attribute(
+        "data-painted") == "1"
+    driver.save_screenshot(str(tmp_path / "tags.png"))
+
+    # by kind instead: every ticket with a source tag
+    Select(driver.find_element(By.ID, "tag")).deselect_all()
+    Select(driver.find_element(By.ID, "tag_kind")).select_by_visible_text("source")
+    _submit(driver, By.ID, "search-submit")
+    assert driver.find_element(By.ID, "total").text == "2 tickets"
+    assert len(driver.find_elements(By.CSS_SELECTOR, '.hit .tag[data-ref="source:email"]')) == 2

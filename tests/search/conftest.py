@@ -13,21 +13,17 @@ from pathlib import Path
 import pytest
 from index_support import redis_client, search, search_tailing  # noqa: F401 - the indexer tests' fixtures
 from search_support import World, build_world, truncate
+from support.runtimes import runtime_for
 
-from otrs_ext.runtime import build_runtime
 from otrs_ext.search.compose import build_search_service
-from otrs_ext.settings import Settings
 from otrs_ext.tickets.compose import build_ticket_core
 
 
 @pytest.fixture
 def world(otrs_database, sphinx_server, redis_server, tmp_path: Path) -> Iterator[World]:
     engine = otrs_database("znuny71", migrated=True)
-    settings = Settings(db_url=engine.url.render_as_string(hide_password=False), redis_url=redis_server.url,
-                        search_url=sphinx_server.url, otrs_version="znuny71", otrs_home=tmp_path / "otrs",
-                        state_dir=tmp_path / "state", otrs_base_url="https://otrs.example/otrs/")
-    (tmp_path / "otrs" / "var" / "tmp").mkdir(parents=True)
-    runtime = build_runtime(settings)
+    runtime = runtime_for(engine, redis_server.url, sphinx_server.url, tmp_path, otrs_version="znuny71",
+                          otrs_base_url="https://otrs.example/otrs/")
     core = build_ticket_core(runtime)
     service = build_search_service(runtime, core.permissions)
     built = build_world(runtime, core, service)

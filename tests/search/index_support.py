@@ -2,29 +2,22 @@
 test starts and ends with an empty ``articles`` index (other tests, e.g. tests/localservices, add documents).
 
 ``search_tailing()`` runs the tailer in a thread with the ``search`` handler, like ``tests/events``'s
-``tailing()`` with the event_log handler.
+``tailing()`` with the event_log handler (both are ``support.tailing.Tail``).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import pluggy
 import pytest
 from sqlalchemy import Engine
+from support.tailing import Recorder, Tail, dispatcher
 
 import schema_maps
 from otrs_ext.db.sphinxql import SphinxQL
-from otrs_ext.events import hookspecs
-from otrs_ext.events.dispatch import Dispatcher, Services
+from otrs_ext.events.dispatch import Dispatcher
 from otrs_ext.events.handlers.search_index import SearchHandler
-from otrs_ext.events.tailer import TailConfig, Tailer
 from otrs_ext.search.indexdef import INDEX_NAME
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "events"))
-from tail_support import Recorder, Tail
 
 
 @pytest.fixture
@@ -52,22 +45,9 @@ class SearchTail(Tail):
     search: SphinxQL | None = None
     redis: object | None = None
 
-    def start(self, **config: object) -> SearchTail:
-        import threading
-
-        manager = pluggy.PluginManager(hookspecs.PROJECT)
-        manager.add_hookspecs(hookspecs)
-        manager.register(SearchHandler(), name="search")
-        manager.register(self.recorder, name="recorder")
-        services = Services(engine=self.engine, schema=self.schema, search=self.search, redis=self.redis)
-        dispatcher = Dispatcher(manager, services)
-        self.stop = threading.Event()
-        self.tailer = Tailer(self.engine, self.schema, dispatcher,
-                             config=TailConfig(**{"debounce": 0.5, "heartbeat": 0.2, "checkpoint_interval": 0.2,
-                                                  **config}))
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
+    def dispatcher(self) -> Dispatcher:
+        return dispatcher(self.engine, self.schema, {"search": SearchHandler(), "recorder": self.recorder},
+                          search=self.search, redis=self.redis)
 
 
 @pytest.fixture

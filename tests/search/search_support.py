@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
+from support.agents import add_agent, add_group, audit, grant, group_id
 
 from otrs_ext.db.sphinxql import SphinxQL
 from otrs_ext.runtime import Runtime
@@ -20,44 +20,23 @@ from otrs_ext.tickets.inputs import NewArticle, NewTicket
 from schema_maps import OtrsSchema
 
 
-def _audit(conn: Connection) -> dict[str, Any]:
-    now = conn.execute(select(func.current_timestamp())).scalar_one()
-    return {"create_time": now, "create_by": 1, "change_time": now, "change_by": 1}
-
-
-def add_agent(conn: Connection, schema: OtrsSchema, login: str) -> int:
-    t = schema.tables.users
-    return conn.execute(t.insert().values(login=login, pw="", first_name="T", last_name=login, valid_id=1,
-                                          **_audit(conn))).inserted_primary_key[0]
-
-
-def add_group(conn: Connection, schema: OtrsSchema, name: str) -> int:
-    t = schema.tables.groups
-    return conn.execute(t.insert().values(name=name, comments="", valid_id=1, **_audit(conn))).inserted_primary_key[0]
-
-
-def grant(conn: Connection, schema: OtrsSchema, user_id: int, group_id: int, key: str = "ro") -> None:
-    conn.execute(schema.tables.group_user.insert().values(user_id=user_id, group_id=group_id, permission_key=key,
-                                                          **_audit(conn)))
-
-
 def add_queue(conn: Connection, schema: OtrsSchema, name: str, group_id: int) -> int:
     q = schema.tables.queue
     first = conn.execute(select(q).where(q.c.id == 1)).mappings().one()
     row = {c: first[c] for c in ("system_address_id", "salutation_id", "signature_id", "follow_up_id",
                                  "follow_up_lock", "unlock_timeout", "calendar_name") if c in q.c}
     return conn.execute(q.insert().values(name=name, group_id=group_id, valid_id=1, comments="", **row,
-                                          **_audit(conn))).inserted_primary_key[0]
+                                          **audit(conn))).inserted_primary_key[0]
 
 
 def add_customer(conn: Connection, schema: OtrsSchema, login: str, customer_id: str,
                  extra: Sequence[str] = ()) -> None:
     conn.execute(schema.tables.customer_user.insert().values(
         login=login, email=f"{login}@example.com", customer_id=customer_id, pw="", first_name="C", last_name=login,
-        valid_id=1, **_audit(conn)))
+        valid_id=1, **audit(conn)))
     for company in extra:
         conn.execute(schema.tables.customer_user_customer.insert().values(user_id=login, customer_id=company,
-                                                                          **_audit(conn)))
+                                                                          **audit(conn)))
 
 
 def index_all(engine: Engine, schema: OtrsSchema, sphinx: SphinxQL, *,
@@ -106,13 +85,11 @@ class World:
 def build_world(runtime: Runtime, core: TicketCore, service: SearchService) -> World:
     schema = runtime.schema
     with runtime.engine.begin() as conn:
-        users_group = conn.execute(select(schema.tables.groups.c.id)
-                                   .where(schema.tables.groups.c.name == "users")).scalar_one()
+        users_group = group_id(conn, schema, "users")
         secret_group = add_group(conn, schema, "secret-" + uuid.uuid4().hex[:6])
         add_queue(conn, schema, "Secret", secret_group)
-        agent = add_agent(conn, schema, "searcher")
-        plain = add_agent(conn, schema, "plain")
-        nobody = add_agent(conn, schema, "nobody")
+        agent, plain, nobody = (add_agent(conn, schema, login, first_name="T", last_name=login)
+                                for login in ("searcher", "plain", "nobody"))
         for user, group in ((agent, users_group), (agent, secret_group), (plain, users_group)):
             grant(conn, schema, user, group, "rw")
         add_customer(conn, schema, "jane", "ACME", extra=("ROGA",))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 from index_support import SearchTail
-from tail_support import Recorder
+from support.tailing import Recorder
 from test_indexer import _match, _service, _until
 
 import schema_maps

@@ -5,20 +5,17 @@ during and after the reindex reaches the index. For the binlog and the polling s
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
-import pluggy
 import pytest
 from click.testing import CliRunner
-from tail_support import FAST, Recorder
+from support import tailing
+from support.tailing import FAST, Recorder
 from test_indexer import _match, _service, _until
 
 import schema_maps
 from otrs_ext.cli import main
-from otrs_ext.events import hookspecs
 from otrs_ext.events.checkpoint import CheckpointStore, HandlerPositions
-from otrs_ext.events.dispatch import Dispatcher, Services
 from otrs_ext.events.domain import ArticleCreated, DynamicFieldChanged
 from otrs_ext.events.handlers.search_index import SearchHandler
 from otrs_ext.events.poll import PollConfig, PollTailer
@@ -30,35 +27,17 @@ from otrs_ext.seed import run_seed
 from otrs_ext.tickets.inputs import NewArticle, NewTicket
 
 
-class Running:
-    """A tailer (binlog or poll) in a thread with the given handlers."""
+class Running(tailing.Running):
+    """A tailer (binlog or poll) in a thread; halting one that failed fails the test."""
 
-    def __init__(self, tail: Tailer) -> None:
-        self.tailer = tail
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.tailer.run(self.stop)
-        except BaseException as error:  # noqa: BLE001 - handed to the test
-            self.error = error
-
-    def halt(self) -> None:
-        self.stop.set()
-        self.thread.join(15)
-        assert not self.thread.is_alive() and self.error is None, self.error
+    def halt(self, timeout: float = 15.0) -> None:
+        super().halt(timeout)
+        assert self.error is None, self.error
 
 
 def _tailer(engine, schema, source: str, plugins: dict[str, object], *, identity: str = "default",
             search=None, redis=None) -> Running:
-    manager = pluggy.PluginManager(hookspecs.PROJECT)
-    manager.add_hookspecs(hookspecs)
-    for name, plugin in plugins.items():
-        manager.register(plugin, name=name)
-    dispatcher = Dispatcher(manager, Services(engine=engine, schema=schema, search=search, redis=redis))
+    dispatcher = tailing.dispatcher(engine, schema, plugins, search=search, redis=redis)
     config = TailConfig(identity=identity, **FAST)
     if source == "poll":
         return Running(PollTailer(engine, schema, dispatcher, config=config,

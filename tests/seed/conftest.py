@@ -11,10 +11,10 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
+from support.databases import new_database
 
 from schema_maps import OtrsSchema
-from schema_maps.install import install
 
 _names = itertools.count(1)
 
@@ -41,11 +41,8 @@ class Databases:
 
     def __call__(self, generation: str = "znuny71") -> tuple[Engine, OtrsSchema]:
         name = f"seed_{os.getpid()}_{next(_names)}_{generation}"
-        self.server.create_database(name)
-        engine = create_engine(self.server.url(name))
+        engine, schema = new_database(self.server, name, generation)
         self.made.append((name, engine))
-        with engine.begin() as conn:
-            schema = install(conn, generation)
         return engine, schema
 
     def close(self) -> None:

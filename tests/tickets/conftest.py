@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from databases import new_database, otrs_home
 from factories import add_agent, grant
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
+from support.agents import group_id
+from support.databases import new_database, otrs_home
 
 from otrs_ext.tickets.clock import FixedClock
 from otrs_ext.tickets.numbers import TicketNumbers
@@ -40,9 +41,8 @@ class Core:
     otrs_home: Path
 
     def group_id(self, name: str = "users") -> int:
-        groups = self.schema.tables.groups
         with self.engine.connect() as conn:
-            return conn.execute(select(groups.c.id).where(groups.c.name == name)).scalar_one()
+            return group_id(conn, self.schema, name)
 
 
 @pytest.fixture
@@ -57,9 +57,7 @@ def ticket_core(mariadb_server, tmp_path: Path) -> Iterator[Callable[..., Core]]
         home = otrs_home(tmp_path / f"otrs-{name}")
         with engine.begin() as conn:
             agent = add_agent(conn, schema, "agent1")
-            users = schema.tables.groups
-            grant(conn, schema, agent, conn.execute(select(users.c.id).where(users.c.name == "users")).scalar_one(),
-                  "rw")
+            grant(conn, schema, agent, group_id(conn, schema, "users"), "rw")
         clock = FixedClock(START)
         permissions = Permissions(schema)
         store: AttachmentStore = (FileSystemStore(home / "var" / "article") if storage == "fs"

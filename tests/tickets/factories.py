@@ -1,10 +1,10 @@
 """Insert agents, groups, roles, queues, customers and tickets into a test OTRS database.
 
-SQLAlchemy Core through the schema maps, so one call works on every generation: OTRS 5's
-``group_user.permission_value``, Znuny 7's NOT NULL ``color`` columns, OTRS 5's ``create_time_unix`` and the
-per-generation table names are handled here. Every helper takes the caller's connection (usually inside a
-transaction the test rolls back) and returns the new row's id. Names must be unique per database; ``unique()``
-makes one.
+SQLAlchemy Core through the schema maps, so one call works on every generation: Znuny 7's NOT NULL ``color``
+columns, OTRS 5's ``create_time_unix`` and the per-generation table names are handled here (agents, groups,
+roles and their grants, with OTRS 5's ``group_user.permission_value``, come from ``support.agents``). Every
+helper takes the caller's connection (usually inside a transaction the test rolls back) and returns the new row's
+id. Names must be unique per database; ``unique()`` makes one.
 """
 
 from __future__ import annotations
@@ -14,22 +14,24 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from support import agents
+from support.agents import (  # noqa: F401 - the ticket tests import these from here, with the rest
+    INVALID,
+    VALID,
+    assign_role,
+    audit,
+    grant,
+    grant_role,
+)
 
 from schema_maps import OtrsSchema
 
-VALID, INVALID = 1, 2
 _serial = itertools.count(1)
 
 
 def unique(prefix: str = "x") -> str:
     """A name no other factory call in this process produced."""
     return f"{prefix}-{next(_serial)}-{uuid.uuid4().hex[:6]}"
-
-
-def audit(conn: Connection, by: int = 1) -> dict[str, Any]:
-    """create/change time and user, with the database clock as OTRS writes them."""
-    now = conn.execute(select(func.current_timestamp())).scalar_one()
-    return {"create_time": now, "create_by": by, "change_time": now, "change_by": by}
 
 
 def _insert(conn: Connection, schema: OtrsSchema, table: str, row: dict[str, Any]) -> int:
@@ -45,50 +47,18 @@ def _id(conn: Connection, schema: OtrsSchema, table: str, name: str) -> int:
     return found
 
 
-# --- agents, groups, roles ------------------------------------------------------------------------
-def add_agent(conn: Connection, schema: OtrsSchema, login: str | None = None, *, valid: bool = True,
-              first_name: str = "Test", last_name: str = "Agent", **columns: Any) -> int:
-    row = {"login": login or unique("agent"), "pw": "", "first_name": first_name, "last_name": last_name,
-           "valid_id": VALID if valid else INVALID, **audit(conn), **columns}
-    return _insert(conn, schema, "users", row)
+# --- agents, groups, roles: support.agents, under unique names unless given ------------------------------
+def add_agent(conn: Connection, schema: OtrsSchema, login: str | None = None, **options: Any) -> int:
+    """``support.agents.add_agent`` (``first_name``, ``password``, ``valid``, columns) under a unique login."""
+    return agents.add_agent(conn, schema, login or unique("agent"), **options)
 
 
 def add_group(conn: Connection, schema: OtrsSchema, name: str | None = None, *, valid: bool = True) -> int:
-    row = {"name": name or unique("group"), "comments": "", "valid_id": VALID if valid else INVALID,
-           **audit(conn)}
-    return _insert(conn, schema, "groups", row)
-
-
-def grant(conn: Connection, schema: OtrsSchema, user_id: int, group_id: int, *keys: str,
-          value: int = 1) -> None:
-    """Direct ``group_user`` rows, one per key. ``value=0`` writes OTRS 5's "not granted" rows (OTRS 5 only:
-    later versions have no value column and store only granted keys)."""
-    has_value = schema.traits.group_user_permission_value
-    if value != 1 and not has_value:
-        raise ValueError(f"{schema.label} has no group_user.permission_value; only granted keys are stored")
-    for key in keys:
-        row = {"user_id": user_id, "group_id": group_id, "permission_key": key, **audit(conn)}
-        if has_value:
-            row["permission_value"] = value
-        _insert(conn, schema, "group_user", row)
+    return agents.add_group(conn, schema, name or unique("group"), valid=valid)
 
 
 def add_role(conn: Connection, schema: OtrsSchema, name: str | None = None, *, valid: bool = True) -> int:
-    row = {"name": name or unique("role"), "comments": "", "valid_id": VALID if valid else INVALID,
-           **audit(conn)}
-    return _insert(conn, schema, "roles", row)
-
-
-def grant_role(conn: Connection, schema: OtrsSchema, role_id: int, group_id: int, *keys: str,
-               value: int = 1) -> None:
-    """``group_role`` rows, one per key; OTRS counts only ``permission_value = 1``."""
-    for key in keys:
-        _insert(conn, schema, "group_role", {"role_id": role_id, "group_id": group_id, "permission_key": key,
-                                             "permission_value": value, **audit(conn)})
-
-
-def assign_role(conn: Connection, schema: OtrsSchema, user_id: int, role_id: int) -> None:
-    _insert(conn, schema, "role_user", {"user_id": user_id, "role_id": role_id, **audit(conn)})
+    return agents.add_role(conn, schema, name or unique("role"), valid=valid)
 
 
 # --- queues, states, priorities -------------------------------------------------------------------

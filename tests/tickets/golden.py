@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests_paths import SHARED
+from support.paths import SHARED
 
 GOLDEN = SHARED / "reference" / "znuny-golden"
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from databases import new_database, otrs_home
 from factories import add_agent, audit, grant
 from sqlalchemy import Engine, select
+from support.agents import group_id
+from support.databases import new_database, otrs_home
 
 from otrs_ext.localservices import MariaDBServer
 from otrs_ext.tickets.clock import FixedClock
@@ -112,8 +113,7 @@ def _build(server: MariaDBServer, tmp: Path, generation: str, genuine: bool) -> 
     engine, schema = new_database(server, name, generation, genuine=genuine)
     home = otrs_home(tmp / name)
     with engine.begin() as conn:
-        users_group = conn.execute(select(schema.tables.groups.c.id).where(
-            schema.tables.groups.c.name == "users")).scalar_one()
+        users_group = group_id(conn, schema, "users")
         agent = add_agent(conn, schema, "agent1", first_name="Bench", last_name="Agent")
         agent2 = add_agent(conn, schema, "agent2", first_name="Second", last_name="Agent")
         for user in (agent, agent2):

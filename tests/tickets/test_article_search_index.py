@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sysconfig_rows import modify, seed
+from support.sysconfig_rows import modify, seed
 
 from otrs_ext.tickets.inputs import Attachment, NewArticle, NewTicket
 from otrs_ext.tickets.search_index import ArticleSearchIndex

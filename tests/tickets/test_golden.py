@@ -26,8 +26,8 @@ from decimal import Decimal
 import pytest
 from golden import GOLDEN, golden_rows
 from sqlalchemy import create_engine, select, text
-from sysconfig_rows import seed as seed_sysconfig
-from tests_paths import SHARED
+from support.paths import SHARED
+from support.sysconfig_rows import seed as seed_sysconfig
 
 import schema_maps
 from otrs_ext.tickets.clock import FixedClock

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 from sqlalchemy import text
-from sysconfig_rows import modify, seed
+from support.sysconfig_rows import modify, seed
 
 from otrs_ext.errors import ConfigurationError
 from otrs_ext.settings import Settings

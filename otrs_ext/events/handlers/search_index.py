@@ -50,11 +50,12 @@ class SearchHandler:
         with self._lock:
             found = self._indexer
             if found is None or found.engine is not services.engine or found.search is not services.search \
-                    or found.schema is not services.schema:
+                    or found.schema is not services.schema or found.own_schema != services.own_schema:
                 if services.search is None:
                     raise RuntimeError("the search handler needs a SphinxQL client in services.search "
                                        "(OTRS_EXT_SEARCH_URL)")
-                found = self._indexer = Indexer(services.engine, services.schema, services.search)
+                found = self._indexer = Indexer(services.engine, services.schema, services.search,
+                                                own_schema=services.own_schema)
             return found
 
     @hookimpl

@@ -1,4 +1,7 @@
-"""Routes of the search section: ``/agent/search`` (the page of hits) and ``/agent/search/counts``."""
+"""Routes of the search section: ``/agent/search`` (the page of hits) and ``/agent/search/counts``.
+
+Filters: ``queue``, ``state``, ``tag`` (repeated: tag refs that must all be on the ticket, as the form's
+multi-select submits them) and ``tag_kind`` (any tag of that kind)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from ..context import screens_context
 from ..security import SESSION_COOKIE, csrf_token, current_agent, section
 from ..session import LOGOUT_PURPOSE
 from .options import filter_choices
-from .results import facet_views, page
+from .results import Filters, facet_views, page
 
 log = logging.getLogger("otrs_ext.screens")
 bp = section("agent_search", __name__, template_folder="templates")
@@ -21,14 +24,14 @@ PAGE_SIZE = 20
 
 @bp.get("/search")
 def search() -> Response:
-    """The page of hits at once; the counts by queue and state follow from ``/search/counts`` (search.js), or
+    """The page of hits at once; the counts by queue, state and tag follow from ``/search/counts`` (search.js), or
     inline with ``facets=1`` (the link a browser without scripts follows)."""
     agent = current_agent()
     if agent is None:
         return redirect(url_for("agent.login_form", next=request.full_path))
     args = request.args
     text = args.get("q", "").strip()
-    selected = {"queue": args.get("queue", ""), "state": args.get("state", "")}
+    selected = _selected()
     sort = args.get("sort", "relevance")
     cursor = args.get("cursor") or None
     inline_facets = args.get("facets") == "1"
@@ -63,7 +66,7 @@ def search_counts() -> Response:
         return make_response("", 401)
     args = request.args
     text = args.get("q", "").strip()
-    selected = {"queue": args.get("queue", ""), "state": args.get("state", "")}
+    selected = _selected()
     sort = args.get("sort", "relevance")
     try:
         counts = screens_context().search().counts(text, _filter(selected), user_id=agent.user_id)
@@ -76,16 +79,25 @@ def search_counts() -> Response:
     return make_response(render_template("screens/counts.html", facets=views))
 
 
-def _filter(selected: dict[str, str]) -> SearchFilter:
+def _selected() -> Filters:
+    args = request.args
+    return {"queue": args.get("queue", ""), "state": args.get("state", ""),
+            "tag": [ref for ref in dict.fromkeys(args.getlist("tag")) if ref], "tag_kind": args.get("tag_kind", "")}
+
+
+def _filter(selected: Filters) -> SearchFilter:
+    """The search's filter; unknown tags or kinds are a ValidationError naming them (shown on the page)."""
+    tags = screens_context().tags().filter(selected["tag"], [selected["tag_kind"]] if selected["tag_kind"] else [])
     return SearchFilter(queues=(selected["queue"],) if selected["queue"] else (),
-                        states=(selected["state"],) if selected["state"] else ())
+                        states=(selected["state"],) if selected["state"] else (),
+                        tag_ids=tags.all_of, tag_any=tags.any_of)
 
 
-def _params(text: str, sort: str, filters: dict[str, str]) -> dict[str, str]:
+def _params(text: str, sort: str, filters: Filters) -> dict[str, str | list[str]]:
     return {k: v for k, v in {"q": text, "sort": sort, **filters}.items() if v}
 
 
-def _search_url(text: str, sort: str, filters: dict[str, str], cursor: str | None = None) -> str:
+def _search_url(text: str, sort: str, filters: Filters, cursor: str | None = None) -> str:
     """A search URL without empty parameters, so links stay short and readable."""
     params = {"q": text, "sort": sort, **filters, "cursor": cursor}
     return url_for("agent_search.search", **{k: v for k, v in params.items() if v})

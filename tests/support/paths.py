@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SHARED = Path(os.environ.get("OTRS_EXT_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+SHARED = Path(os.environ.get("OTRS_EXT_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
 
 # folder, files (schema, initial insert, post), generation the detection must name
 VERSIONS = {

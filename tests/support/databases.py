@@ -1,5 +1,5 @@
-"""A fresh OTRS database of one generation (the project's own definitions, or the genuine schema files) and
-an OTRS home directory beside it, for the ticket tests' fixtures."""
+"""A fresh OTRS database of one generation on a test MariaDB server (the project's own definitions, or the
+genuine schema files of ``../shared``), and an OTRS home directory to go with it."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine
-from tests_paths import genuine_files
 
 import schema_maps
 from otrs_ext.localservices import MariaDBServer
 from schema_maps import OtrsSchema
 from schema_maps.install import install
+from support.paths import genuine_files
 
 
-def new_database(server: MariaDBServer, name: str, generation: str, *, genuine: bool) -> tuple[Engine, OtrsSchema]:
+def new_database(server: MariaDBServer, name: str, generation: str, *,
+                 genuine: bool = False) -> tuple[Engine, OtrsSchema]:
+    """Database ``name`` holding ``generation``'s schema and standard initial data; ``genuine`` loads the
+    genuine schema files instead (the test is skipped where they are missing)."""
     server.create_database(name)
     engine = create_engine(server.url(name))
     if not genuine:

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 from sqlalchemy import Connection, select, text
-from tests_paths import SHARED
+
+from support.paths import SHARED
 
 XML_DIR = SHARED / "oracle" / "znuny-7.0" / "Kernel" / "Config" / "Files" / "XML"
 SEARCH_INDEX_SETTINGS = ("Ticket::SearchIndexModule", "Ticket::SearchIndex::Attribute", "Ticket::SearchIndex::Filters",
